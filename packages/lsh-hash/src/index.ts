@@ -1,1 +1,11 @@
-export {};
+export type {NumBuckets} from './validate.js';
+export {validateNumBuckets, bucketCount, rotationSize} from './validate.js';
+export type {RandomRotationsOptions} from './rotations.js';
+export {randomRotations, seededNormals, seededWords} from './rotations.js';
+export type {HashOptions, HashResult} from './buckets.js';
+export {hashVectors} from './buckets.js';
+export type {AutoNumBucketsOptions} from './auto-buckets.js';
+export {autoNumBuckets, DEFAULT_MAX_POSITION_EMBEDDINGS} from './auto-buckets.js';
+export type {BucketSort} from './sort.js';
+export {sortByBuckets} from './sort.js';
+export {gatherSorted, unsortByBuckets, gatherByPermutation} from './permute.js';
