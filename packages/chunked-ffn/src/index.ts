@@ -1,0 +1,29 @@
+export {SUPPORTED_ACTIVATIONS, activate, activationDerivative, checkActivation, type ActivationName} from './activations.js';
+export {layerNorm, layerNormParts, layerNormBackward, type LayerNormParts, type LayerNormGrads} from './layer-norm.js';
+export {dropoutMask, dropoutUniform, type DropoutMaskSpec} from './dropout.js';
+export {applyChunked, chunkRanges, type ChunkRange} from './apply-chunked.js';
+export {
+  chunkedFeedForward,
+  feedForwardForward,
+  feedForwardBackward,
+  checkFeedForwardInputs,
+  resolveFeedForwardOptions,
+  FEED_FORWARD_WEIGHT_NAMES,
+  FEED_FORWARD_DROPOUT_STREAMS,
+  type FeedForwardWeights,
+  type FeedForwardOptions,
+  type ResolvedFeedForwardOptions,
+  type FeedForwardGradients,
+} from './feed-forward.js';
+export {
+  chunkedLmLoss,
+  chunkedLmMetrics,
+  chunkedLogits,
+  chunkedArgmax,
+  checkLmHeadInputs,
+  type LmHeadWeights,
+  type LmHeadOptions,
+  type LmLossOptions,
+  type LmMetrics,
+} from './lm-head.js';
+export {feedForwardReference, lmLossReference} from './reference.js';
