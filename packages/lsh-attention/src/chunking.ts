@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The smallest multiple of `chunkLength` that holds `length` tokens. */
+export function paddedLength(length: number, chunkLength: number): number {
+  return Math.ceil(length / chunkLength) * chunkLength;
+}
+
+/**
+ * Pads axis `axis` of `x` with zeros (or `value`) up to `length`. Differentiable: the gradient of a pad
+ * is a slice.
+ */
+export function padAxis<T extends tf.Tensor>(x: T, axis: number, length: number, value = 0): T {
+  const extra = length - x.shape[axis];
+  if (extra === 0) return x;
+  const paddings = x.shape.map((_, i): [number, number] => (i === axis ? [0, extra] : [0, 0]));
+  return tf.pad(x, paddings, value); // x's shape with axis `axis` = length
+}
+
+/** Cuts axis `axis` of `x` back to its first `length` entries. */
+export function cutAxis<T extends tf.Tensor>(x: T, axis: number, length: number): T {
+  if (x.shape[axis] === length) return x;
+  const size = x.shape.map((s, i) => (i === axis ? length : s));
+  return tf.slice(x, x.shape.map(() => 0), size); // x's shape with axis `axis` = length
+}
+
+/**
+ * Splits axis 2 (the sequence) into chunks: [d0, d1, n, ...rest] -> [d0, d1, n / chunkLength, chunkLength, ...rest].
+ */
+export function splitChunks<T extends tf.Tensor>(x: T, chunkLength: number): tf.Tensor {
+  const [d0, d1, n, ...rest] = x.shape;
+  return tf.reshape(x, [d0!, d1!, n! / chunkLength, chunkLength, ...rest]); // [d0, d1, chunks, chunkLength, ...rest]
+}
+
+/** Inverse of `splitChunks`: [d0, d1, chunks, chunkLength, ...rest] -> [d0, d1, chunks * chunkLength, ...rest]. */
+export function mergeChunks(x: tf.Tensor): tf.Tensor {
+  const [d0, d1, chunks, chunkLength, ...rest] = x.shape;
+  return tf.reshape(x, [d0!, d1!, chunks! * chunkLength!, ...rest]); // [d0, d1, n, ...rest]
+}
+
+/**
+ * Axis 2 rotated left by `shift` with Python slice semantics, as HF and trax write it
+ * (`cat([x[:, :, shift:], x[:, :, :shift]])`): a shift whose magnitude reaches the number of chunks
+ * leaves `x` as it is, as the Python slices do.
+ */
+function rollChunks(x: tf.Tensor, shift: number): tf.Tensor {
+  const chunks = x.shape[2]!;
+  const start = Math.min(Math.max(shift >= 0 ? shift : chunks + shift, 0), chunks);
+  if (start === 0 || start === chunks) return x;
+  const begin = x.shape.map(() => 0);
+  const tail = tf.slice(
+    x,
+    begin.map((b, i) => (i === 2 ? start : b)),
+    x.shape.map((s, i) => (i === 2 ? chunks - start : s)),
+  ); // [d0, d1, chunks - start, chunkLength, ...rest]: chunks start..chunks-1
+  const head = tf.slice(x, begin, x.shape.map((s, i) => (i === 2 ? start : s))); // [d0, d1, start, chunkLength, ...rest]
+  return tf.concat([tail, head], 2); // [d0, d1, chunks, chunkLength, ...rest], chunk c now holds chunk c + shift
+}
+
+/**
+ * Each chunk together with `before` chunks before it and `after` chunks after it, with wrap-around (the first
+ * chunk's previous chunk is the last one), in the order HF and trax use: the chunk `before` back first.
+ * Built from slice and concat only, so its gradient works on every backend.
+ *
+ * [d0, d1, chunks, chunkLength, ...rest] -> [d0, d1, chunks, (before + 1 + after) * chunkLength, ...rest]
+ */
+export function lookAdjacent(x: tf.Tensor, before: number, after: number): tf.Tensor {
+  if (before === 0 && after === 0) return x;
+  const windows: tf.Tensor[] = [];
+  for (let i = -before; i <= after; i++) windows.push(i === 0 ? x : rollChunks(x, i));
+  return tf.concat(windows, 3); // [d0, d1, chunks, window * chunkLength, ...rest]
+}
