@@ -26,6 +26,11 @@ export default defineConfig({
   resolve: {alias: sourceAliases},
   test: {
     testTimeout: 60_000,
-    projects: [backendProject('cpu'), backendProject('wasm')],
+    projects: [
+      backendProject('cpu'),
+      backendProject('wasm'),
+      // The benchmark harness's pure parts (arguments, statistics, schema, charts): no tfjs backend needed.
+      {extends: true, test: {name: 'benchmarks', include: ['benchmarks/src/**/*.test.ts']}},
+    ],
   },
 });

@@ -1,0 +1,51 @@
+import {describe, expect, it} from 'vitest';
+import {MIN_REPS, parseArgs, UsageError} from './args.js';
+
+describe('parseArgs', () => {
+  it('reads a suite and the documented options', () => {
+    const o = parseArgs(['speed', '--backend', 'webgpu', '--quick', '--json', 'out.json', '--out', 'dir', '--machine', 'h200-webgpu']);
+    expect(o).toMatchObject({suite: 'speed', backend: 'webgpu', quick: true, json: 'out.json', out: 'dir', machine: 'h200-webgpu'});
+  });
+
+  it('defaults to wasm, 5 runs, 4 heads of 64, chunk 64', () => {
+    expect(parseArgs(['memory-depth'])).toMatchObject({backend: 'wasm', quick: false, reps: 5, heads: 4, headSize: 64, chunk: 64, charts: true});
+  });
+
+  it('accepts --flag=value and lists with K suffixes, sorted and deduplicated', () => {
+    const o = parseArgs(['speed', '--lengths=8K,1k,2048,1024', '--hashes', '4,1', '--tokens=65536', '--budget', '90.5']);
+    expect(o.lengths).toEqual([1024, 2048, 8192]);
+    expect(o.hashes).toEqual([1, 4]);
+    expect(o.tokens).toBe(65536);
+    expect(o.budgetS).toBe(90.5);
+  });
+
+  it('collects inputs for merge and report, passthrough for hf', () => {
+    expect(parseArgs(['merge', 'a.json', 'dir']).inputs).toEqual(['a.json', 'dir']);
+    expect(parseArgs(['report']).inputs).toEqual([]);
+    expect(parseArgs(['hf', '--match', 'results/x', '--quick']).passthrough).toEqual(['--match', 'results/x']);
+  });
+
+  it('asks for help without a suite', () => {
+    expect(parseArgs(['--help']).help).toBe(true);
+  });
+
+  const bad: [string[], RegExp][] = [
+    [[], /suite: expected one of .*got nothing/],
+    [['sped'], /suite: expected one of .*got 'sped'/],
+    [['speed', '--backend', 'webgl'], /--backend: expected one of cpu, wasm, webgpu, got 'webgl'/],
+    [['speed', '--reps', '3'], new RegExp(`--reps: expected at least ${MIN_REPS}`)],
+    [['speed', '--reps', 'x'], /--reps: expected a positive integer, got 'x'/],
+    [['speed', '--lengths', '1K,abc'], /--lengths: expected a comma-separated list/],
+    [['speed', '--lengths', '1'], /--lengths: expected lengths >= 2/],
+    [['speed', '--budget', '-1'], /--budget: expected a positive number/],
+    [['speed', '--json'], /--json: expected a value/],
+    [['speed', '--machine', 'H200 box'], /--machine: expected a slug/],
+    [['speed', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['speed', 'extra'], /unexpected argument 'extra' after suite 'speed'/],
+    [['merge'], /merge: expected at least one results file or directory/],
+  ];
+  it.each(bad)('rejects %j', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+    expect(() => parseArgs(argv)).toThrow(message);
+  });
+});

@@ -1,0 +1,175 @@
+// The answers a report gives: where LSH overtakes full attention and by how much, how memory grows with
+// depth, and our time over the baselines'. Pure.
+import {shapeKey, type Report, type Row} from '../schema.js';
+import {ratio} from '../stats.js';
+
+export type Mode = 'fwd_ms' | 'fwdbwd_ms';
+
+export interface Crossover {
+  impl: string;
+  mode: Mode;
+  /** Smallest measured length from which this LSH is faster than full attention at every longer length measured for both. */
+  fromLength: number | null;
+  /** full / LSH time at each length both have. */
+  ratios: {length: number; ratio: number}[];
+  /** Longest length where both were measured. */
+  longestCommon: number | null;
+  /** Lengths where LSH ran but full attention could not (its reason). */
+  fullUnavailable: {length: number; reason: string}[];
+}
+
+const median = (r: Row, mode: Mode): number | null => r[mode]?.median ?? null;
+
+/** For each LSH implementation in the rows (attention kind), where it overtakes full attention. */
+export function crossovers(rows: readonly Row[], mode: Mode, full = 'full', kind: Row['kind'] = 'attention'): Crossover[] {
+  const sameKind = rows.filter((r) => r.kind === kind);
+  const fullRows = new Map(sameKind.filter((r) => r.impl === full).map((r) => [r.length, r]));
+  const lshImpls = [...new Set(sameKind.filter((r) => r.impl !== full && r.hashes !== null).map((r) => r.impl))];
+  return lshImpls.map((impl) => {
+    const lsh = sameKind.filter((r) => r.impl === impl).sort((a, b) => a.length - b.length);
+    const ratios: {length: number; ratio: number}[] = [];
+    const fullUnavailable: {length: number; reason: string}[] = [];
+    for (const r of lsh) {
+      const f = fullRows.get(r.length);
+      const tl = median(r, mode);
+      const tf = f ? median(f, mode) : null;
+      if (tl !== null && tf !== null) ratios.push({length: r.length, ratio: ratio(tf, tl)!});
+      else if (tl !== null) fullUnavailable.push({length: r.length, reason: f?.skipped ?? f?.note ?? 'not measured'});
+    }
+    let fromLength: number | null = null;
+    for (let i = ratios.length - 1; i >= 0 && ratios[i]!.ratio > 1; i--) fromLength = ratios[i]!.length;
+    return {
+      impl,
+      mode,
+      fromLength,
+      ratios,
+      longestCommon: ratios.length > 0 ? ratios[ratios.length - 1]!.length : null,
+      fullUnavailable,
+    };
+  });
+}
+
+export interface DepthGrowth {
+  reversible: boolean;
+  layers: number[];
+  /** peak(deepest) / peak(shallowest). */
+  peakRatio: number | null;
+  /** (peak − base)(deepest) / (peak − base)(shallowest): without parameters and inputs. */
+  extraRatio: number | null;
+  shallowest: number | null;
+  deepest: number | null;
+}
+
+export function depthGrowth(rows: readonly Row[]): DepthGrowth[] {
+  return [true, false].map((reversible) => {
+    const measured = rows
+      .filter((r) => r.reversible === reversible && r.peak_bytes !== null)
+      .sort((a, b) => a.layers - b.layers);
+    const lo = measured[0];
+    const hi = measured[measured.length - 1];
+    const extra = (r: Row | undefined) => (r && r.peak_bytes !== null && r.base_bytes !== null ? r.peak_bytes - r.base_bytes : null);
+    return {
+      reversible,
+      layers: measured.map((r) => r.layers),
+      peakRatio: lo && hi && lo !== hi ? ratio(hi.peak_bytes, lo.peak_bytes) : null,
+      extraRatio: lo && hi && lo !== hi ? ratio(extra(hi), extra(lo)) : null,
+      shallowest: lo?.layers ?? null,
+      deepest: hi?.layers ?? null,
+    };
+  });
+}
+
+export interface Comparison {
+  key: string;
+  ours: string;
+  theirs: string;
+  length: number;
+  batch: number;
+  mode: Mode;
+  ours_ms: number;
+  theirs_ms: number;
+  /** Our time over theirs: above 1, we are slower. */
+  ratio: number;
+  ours_backend: string;
+  theirs_backend: string;
+}
+
+/** Which baseline row answers which of ours: HF's LSH layer for ours, SDPA for full attention, HF's model for our model. */
+export function baselineFor(impl: string): string[] {
+  if (impl === 'full') return ['sdpa', 'hf-full'];
+  if (impl.startsWith('lsh-')) return [`hf-${impl}`];
+  if (impl.startsWith('model-lsh-')) return [`hf-${impl}`];
+  if (impl === 'model-full') return ['hf-model-full'];
+  return [];
+}
+
+/** Our time over the baselines' for every shape both measured. */
+export function compareWithBaselines(ours: readonly Report[], theirs: readonly Report[]): Comparison[] {
+  const index = new Map<string, {row: Row; backend: string}>();
+  for (const rep of theirs) for (const row of rep.rows) index.set(shapeKey(row, row.impl), {row, backend: rep.backend});
+  const out: Comparison[] = [];
+  for (const rep of ours) {
+    for (const row of rep.rows) {
+      for (const base of baselineFor(row.impl)) {
+        const match = index.get(shapeKey(row, base));
+        if (!match) continue;
+        for (const mode of ['fwd_ms', 'fwdbwd_ms'] as const) {
+          const a = row[mode]?.median;
+          const b = match.row[mode]?.median;
+          if (a === undefined || b === undefined || !(b > 0)) continue;
+          out.push({
+            key: shapeKey(row, row.impl),
+            ours: row.impl,
+            theirs: base,
+            length: row.length,
+            batch: row.batch,
+            mode,
+            ours_ms: a,
+            theirs_ms: b,
+            ratio: ratio(a, b)!,
+            ours_backend: rep.backend,
+            theirs_backend: match.backend,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The longest length within `budget`, extrapolated from the last two measured points of (length, peak) by a
+ * power law peak − base ∝ length^p (p ≈ 2 for full attention, ≈ 1 for LSH). Null with fewer than two points.
+ */
+export function extrapolateMaxLength(points: readonly {length: number; extra: number; base: number}[], budget: number): {length: number; exponent: number} | null {
+  const pts = points.filter((p) => p.extra > 0).sort((a, b) => a.length - b.length);
+  if (pts.length < 2) return null;
+  const a = pts[pts.length - 2]!;
+  const b = pts[pts.length - 1]!;
+  const exponent = Math.log(b.extra / a.extra) / Math.log(b.length / a.length);
+  if (!(exponent > 0) || !Number.isFinite(exponent)) return null;
+  const room = budget - b.base;
+  if (room <= 0) return {length: 0, exponent};
+  return {length: Math.floor(b.length * (room / b.extra) ** (1 / exponent)), exponent};
+}
+
+/**
+ * The order memory-depth runs its configurations in, [layers, reversible], by priority under a time budget: the
+ * reversible stack at its shallowest and deepest (the ratio the suite is for), the residual one at its shallowest,
+ * then the depths between (residual first), and the deepest residual stack last (the most expensive, and often
+ * over the memory budget).
+ */
+export function depthOrder(layers: readonly number[]): [number, boolean][] {
+  const sorted = [...new Set(layers)].sort((a, b) => a - b);
+  if (sorted.length === 0) return [];
+  const lo = sorted[0]!;
+  const hi = sorted[sorted.length - 1]!;
+  if (lo === hi) return [[lo, true], [lo, false]];
+  return [
+    [lo, true],
+    [hi, true],
+    [lo, false],
+    ...sorted.slice(1, -1).flatMap((l): [number, boolean][] => [[l, false], [l, true]]),
+    [hi, false],
+  ];
+}
