@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {describe, expect, it} from 'vitest';
 import {applyChunked, chunkRanges} from './apply-chunked.js';
 import {expectNoLeaks, expectRelativeClose} from '@reformerjs/test-utils';
-import {randn} from './test-helpers.js';
+import {randn} from './testing/fixtures.js';
 
 // A position-wise function along axis 1 of [batch, length, dim].
 const positionWise = (w: tf.Tensor) => (chunk: tf.Tensor) =>

@@ -11,7 +11,7 @@ import {
 } from './feed-forward.js';
 import {feedForwardReference} from './reference.js';
 import {checkGradients, expectNoLeaks, expectRelativeClose} from '@reformerjs/test-utils';
-import {disposeAll, makeFeedForwardWeights, randn} from './test-helpers.js';
+import {disposeAll, makeFeedForwardWeights, randn} from './testing/fixtures.js';
 
 type FFN = (x: tf.Tensor, w: FeedForwardWeights, o: FeedForwardOptions) => tf.Tensor;
 
@@ -72,7 +72,7 @@ describe('chunkedFeedForward', () => {
 
   it('passes finite-difference gradient checks (tiny shapes)', () => {
     tf.tidy(() => {
-      for (const [activation, chunkSize] of [['tanh', 2], ['gelu_new', 0]] as const) {
+      for (const [activation, chunkSize] of [['tanh', 2], ['gelu_new', 0], ['mish', 2], ['quick_gelu', 0], ['sigmoid', 2]] as const) {
         const x = randn([1, 3, 4], 5);
         const w = makeFeedForwardWeights(4, 6, 50);
         const r = randn([1, 3, 4], 6);
@@ -212,7 +212,7 @@ describe('chunkedFeedForward rejects bad input', () => {
   it('unknown activation, listing the supported ones', () =>
     withInputs((x, w) => {
       expect(() => chunkedFeedForward(x, w, {activation: 'GELU' as ActivationName})).toThrow(
-        'activation: expected one of relu, gelu, gelu_new, silu, swish, tanh, got "GELU"',
+        'activation: expected one of relu, relu6, gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, quick_gelu, silu, swish, mish, tanh, sigmoid, got "GELU"',
       );
     }));
 

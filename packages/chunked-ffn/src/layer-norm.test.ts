@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {describe, expect, it} from 'vitest';
 import {layerNorm, layerNormBackward, layerNormParts} from './layer-norm.js';
 import {expectNoLeaks, expectRelativeClose} from '@reformerjs/test-utils';
-import {randn} from './test-helpers.js';
+import {randn} from './testing/fixtures.js';
 
 describe('layerNorm', () => {
   it('matches a hand computation (biased variance, eps inside the root)', () => {

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {chunkedArgmax, chunkedLmLoss, chunkedLmMetrics, chunkedLogits, type LmHeadWeights, type LmLossOptions} from './lm-head.js';
 import {lmLossReference} from './reference.js';
 import {checkGradients, expectNoLeaks, expectRelativeClose} from '@reformerjs/test-utils';
-import {randn} from './test-helpers.js';
+import {randn} from './testing/fixtures.js';
 
 const [B, L, D, V] = [2, 9, 5, 11];
 

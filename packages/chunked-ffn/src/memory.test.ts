@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {chunkedFeedForward, FEED_FORWARD_WEIGHT_NAMES, type FeedForwardOptions, type FeedForwardWeights} from './feed-forward.js';
 import {chunkedLmLoss, type LmHeadWeights, type LmLossOptions} from './lm-head.js';
 import {feedForwardReference, lmLossReference} from './reference.js';
-import {disposeAll, makeFeedForwardWeights, randn} from './test-helpers.js';
+import {disposeAll, makeFeedForwardWeights, randn} from './testing/fixtures.js';
 
 // Memory shown, not claimed: tf.profile's peakBytes (logical bytes, sampled after each kernel) of one
 // training step (value and gradients for the input and every weight), minus what existed before.

@@ -5,6 +5,7 @@ import {join} from 'node:path';
 import {
   HEAD_ARCHITECTURES,
   disposeParameters,
+  lmHeadBiasDefault,
   loadCheckpoint,
   parameterSpecs,
   ReformerForMaskedLM,
@@ -58,17 +59,10 @@ export interface ParityOptions {
   tolerances?: Partial<Record<ParityKind, number>>;
   /**
    * Whether the LM head adds lm_head.bias to the logits: transformers 4.x does, 5.x does not (it saves the
-   * parameter but never uses it). Default: from the case's config.json `transformers_version` (true below
-   * 5, false from 5 on or when absent).
+   * parameter but never uses it). Default: the models' own, `lmHeadBiasDefault(config)` from the case's
+   * config.json `transformers_version` (true below 5, false from 5 on or when absent).
    */
   lmHeadBias?: boolean;
-}
-
-/** transformers 4.x adds lm_head.bias to the logits; 5.x keeps the parameter but leaves it out. */
-export function lmHeadBiasFor(config: ReformerConfig): boolean {
-  const version = config.extraFields['transformers_version'];
-  const major = typeof version === 'string' ? Number.parseInt(version, 10) : NaN;
-  return Number.isFinite(major) && major < 5;
 }
 
 export const IO_FILE = 'io.safetensors';
@@ -162,7 +156,7 @@ export async function runParity(caseDir: string, options: ParityOptions = {}): P
   };
   let model: LMModel | undefined;
   try {
-    model = createModel(head, config, parameters, options.lmHeadBias ?? lmHeadBiasFor(config));
+    model = createModel(head, config, parameters, options.lmHeadBias ?? lmHeadBiasDefault(config));
     const ids = io.get('input_ids');
     const inputIds = keep(tf.tensor2d(ids.toInt32(), [ids.shape[0]!, ids.shape[1]!], 'int32'));
     const attentionMask = keep(tf.tensor2d(io.get('attention_mask').toInt32(), [ids.shape[0]!, ids.shape[1]!], 'int32'));

@@ -3,7 +3,8 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {goldenCaseNames, goldenFixturesDir} from '@reformerjs/test-utils';
 import {describe, expect, it} from 'vitest';
-import {pythonFloatRepr, REFORMER_DEFAULTS, ReformerConfig, type ReformerConfigInit} from './config.js';
+import {SUPPORTED_ACTIVATIONS as FEED_FORWARD_ACTIVATIONS} from '@reformerjs/chunked-ffn';
+import {pythonFloatRepr, REFORMER_DEFAULTS, ReformerConfig, SUPPORTED_ACTIVATIONS, type ReformerConfigInit} from './config.js';
 
 const goldenText = (name: string): string => readFileSync(join(goldenFixturesDir, name, 'config.json'), 'utf8');
 
@@ -204,6 +205,10 @@ describe('validation', () => {
   it('negative chunk counts', () => rejects({lsh_num_chunks_after: -1}, /ReformerConfig.lsh_num_chunks_after: expected a non-negative integer, got -1/));
   it('chunk_size_feed_forward that is not an integer', () => rejects({chunk_size_feed_forward: 1.5}, /ReformerConfig.chunk_size_feed_forward: expected a non-negative integer, got 1.5/));
   it('unsupported hidden_act', () => rejects({hidden_act: 'elu'}, /ReformerConfig.hidden_act: expected one of relu, relu6, gelu, gelu_new, .*, got "elu"/));
+  it("accepts exactly chunked-ffn's activations, every one that the chunked feed-forward runs", () => {
+    expect(SUPPORTED_ACTIVATIONS).toBe(FEED_FORWARD_ACTIVATIONS);
+    for (const act of SUPPORTED_ACTIVATIONS) expect(new ReformerConfig({hidden_act: act}).hiddenAct).toBe(act);
+  });
   it('dropout probabilities outside [0, 1)', () => {
     rejects({hidden_dropout_prob: 1}, /ReformerConfig.hidden_dropout_prob: expected a probability in \[0, 1\), got 1/);
     rejects({lsh_attention_probs_dropout_prob: -0.1}, /lsh_attention_probs_dropout_prob: expected a probability in \[0, 1\), got -0.1/);

@@ -1,5 +1,6 @@
 // Hugging Face's ReformerConfig, read and written under HF's own field names so that a config.json moves
 // between this project and transformers unchanged, with camelCase accessors for TypeScript users.
+import {SUPPORTED_ACTIVATIONS as FEED_FORWARD_ACTIVATIONS, type ActivationName} from '@reformerjs/chunked-ffn';
 
 /** The attention kinds a layer can have. */
 export type AttnLayerType = 'lsh' | 'local';
@@ -9,24 +10,12 @@ export type NumBuckets = number | readonly number[] | null;
 
 /**
  * The activations `hidden_act` may name: the ones transformers' ACT2FN defines that make sense for the
- * feed-forward. `swish` is `silu`; `gelu` is the exact (erf) GELU; `gelu_new`, `gelu_pytorch_tanh` and
- * `gelu_fast` are tanh approximations; `quick_gelu` is x·sigmoid(1.702x).
+ * feed-forward, which are exactly those the chunked feed-forward implements (chunked-ffn's list is the one
+ * source). `swish` is `silu`; `gelu` is the exact (erf) GELU; `gelu_new`, `gelu_pytorch_tanh` and
+ * `gelu_fast` are the same tanh approximation; `quick_gelu` is x·sigmoid(1.702x).
  */
-export const SUPPORTED_ACTIVATIONS = [
-  'relu',
-  'relu6',
-  'gelu',
-  'gelu_new',
-  'gelu_pytorch_tanh',
-  'gelu_fast',
-  'quick_gelu',
-  'silu',
-  'swish',
-  'mish',
-  'tanh',
-  'sigmoid',
-] as const;
-export type HiddenAct = (typeof SUPPORTED_ACTIVATIONS)[number];
+export const SUPPORTED_ACTIVATIONS = FEED_FORWARD_ACTIVATIONS;
+export type HiddenAct = ActivationName;
 
 /** The fields of HF's ReformerConfig, under HF's names. Any other field of a config.json is kept as it is. */
 export interface ReformerConfigJSON {

@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import {describe, it} from 'vitest';
 import type {ReformerConfigInit} from './config.js';
-import {expectWithinTolerance, formatErrors, runGoldenCase} from './test-helpers.js';
+import {expectWithinTolerance, formatErrors, runGoldenCase} from './testing/golden.js';
 
 // More cases from the same generator (fixtures/make_extra_cases.py): activations, local-only and mixed stacks,
 // chunks after, six layers, three hash rounds, automatic buckets, three-axis axial embeddings, a chunked LM head,

@@ -2,7 +2,7 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {goldenCaseNames, goldenFixturesDir} from '@reformerjs/test-utils';
 import {describe, it} from 'vitest';
-import {expectWithinTolerance, formatErrors, runGoldenCase} from './test-helpers.js';
+import {expectWithinTolerance, formatErrors, runGoldenCase} from './testing/golden.js';
 
 describe.each(goldenCaseNames())('Hugging Face case %s', (name) => {
   it('reproduces logits, hidden states, loss and every stored gradient', async () => {

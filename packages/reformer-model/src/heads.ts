@@ -17,6 +17,20 @@ import {checkBoolean, checkLabels, checkObject} from './validate.js';
 export const LM_HEAD_KERNEL = 'lm_head.decoder.weight';
 export const LM_HEAD_BIAS = 'lm_head.bias';
 
+/**
+ * Whether the logits of a checkpoint's LM head add `lm_head.bias`, from its config.json's `transformers_version`:
+ * true below 5 (transformers 4.x ties the decoder's bias to `lm_head.bias` and adds it), false from 5 on
+ * (transformers 5.x saves and loads the parameter but its decoder has no bias, so the logits are hidden · W)
+ * and when the field is absent (a config not written by transformers, e.g. made here). The LM models' default
+ * for `lmHeadBias`.
+ */
+export function lmHeadBiasDefault(config: ReformerConfig): boolean {
+  checkConfig(config);
+  const version = config.extraFields['transformers_version'];
+  const major = typeof version === 'string' ? Number.parseInt(version, 10) : NaN;
+  return Number.isFinite(major) && major < 5;
+}
+
 /** What `forward` of a model with an LM head returns. */
 export interface LMHeadOutput {
   /** [batch, length, vocab_size]: the logits at every position. */
@@ -38,15 +52,15 @@ abstract class LMHeadModel extends ReformerBase {
   protected abstract readonly shift: boolean;
 
   /**
-   * Whether the logits add `lm_head.bias`. false (the default) is transformers 5.x, whose LM head has no bias in
-   * its forward (the parameter exists, is saved and loaded, and never used); true is transformers 4.x and trax,
-   * where the decoder's bias is `lm_head.bias`.
+   * Whether the logits add `lm_head.bias`: the `lmHeadBias` option, by default {@link lmHeadBiasDefault}(config)
+   * (true for a config.json of transformers 4.x, whose decoder's bias is `lm_head.bias`; false for 5.x, whose LM
+   * head saves and loads the parameter but never uses it, and for a config without `transformers_version`).
    */
   readonly lmHeadBias: boolean;
 
   protected constructor(config: ReformerConfig, head: ReformerHead, options: LMHeadModelOptions | undefined, className: string) {
     const {lmHeadBias, ...rest} = checkObject('options', options ?? {}) as LMHeadModelOptions;
-    const withBias = checkBoolean('options.lmHeadBias', lmHeadBias, false); // before any parameter exists
+    const withBias = checkBoolean('options.lmHeadBias', lmHeadBias, lmHeadBiasDefault(config)); // before any parameter exists
     super(config, head, rest, className);
     this.lmHeadBias = withBias;
   }

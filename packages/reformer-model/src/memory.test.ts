@@ -61,4 +61,10 @@ describe('memory of a training step', () => {
     expect(chunked).toBeLessThan(FULL_TENSOR_GROWTH / 4);
     expect(whole).toBeGreaterThan(2 * FULL_TENSOR_GROWTH);
   });
+
+  // These once ran under plain autodiff, which keeps every chunk's activations for the backward.
+  it.each(['relu6', 'quick_gelu', 'mish', 'sigmoid'] as const)('holds one chunk of the feed-forward at a time with hidden_act %s too', async (act) => {
+    const chunked = await peakGrowth({vocab_size: 32, feed_forward_size: WIDE, chunk_size_feed_forward: 16, hidden_act: act});
+    expect(chunked).toBeLessThan(FULL_TENSOR_GROWTH / 4);
+  });
 });

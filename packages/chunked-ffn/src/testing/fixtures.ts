@@ -1,7 +1,7 @@
 // Fixtures for this package's tests (never exported from index.ts, never published). Comparison,
 // gradient-check and leak helpers come from @reformerjs/test-utils.
 import * as tf from '@tensorflow/tfjs-core';
-import type {FeedForwardWeights} from './feed-forward.js';
+import type {FeedForwardWeights} from '../feed-forward.js';
 
 /** Deterministic normal values (tfjs draws seeded normals in JS: the same on every backend). */
 export function randn(shape: number[], seed: number, scale = 1): tf.Tensor {

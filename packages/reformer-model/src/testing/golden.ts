@@ -5,10 +5,10 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {readSafetensorsFile, relativeError} from '@reformerjs/test-utils';
 import {expect} from 'vitest';
-import {loadCheckpoint} from './checkpoint.js';
-import type {ReformerConfigInit} from './config.js';
-import {ReformerForMaskedLM, ReformerModelWithLMHead} from './heads.js';
-import {disposeParameters, parameterSpecs} from './parameters.js';
+import {loadCheckpoint} from '../checkpoint.js';
+import type {ReformerConfigInit} from '../config.js';
+import {ReformerForMaskedLM, ReformerModelWithLMHead} from '../heads.js';
+import {disposeParameters, parameterSpecs} from '../parameters.js';
 
 /** The fixtures' README: what a float32 implementation should meet against the float64 references. */
 export const GOLDEN_TOLERANCE = {logits: 1e-4, hidden: 1e-4, loss: 1e-5, grad: 1e-3} as const;
