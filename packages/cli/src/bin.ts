@@ -1,3 +1,10 @@
+import {holdsGpu} from './backends.js';
 import {main} from './main.js';
 
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+if (holdsGpu()) {
+  // A Dawn instance keeps the event loop alive: exit once stdout has flushed.
+  process.stdout.write('', () => process.exit(code));
+} else {
+  process.exitCode = code;
+}

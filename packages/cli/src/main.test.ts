@@ -51,7 +51,7 @@ describe('reformer: exit codes and error reporting', () => {
 
     const bad = bufferIO();
     expect(await main(['node', 'reformer', 'parity', missing, '--backend', 'nope'], bad)).toBe(2);
-    expect(bad.err).toBe("reformer: --backend: unknown backend 'nope'; expected one of cpu, wasm, tensorflow\n");
+    expect(bad.err).toBe("reformer: --backend: unknown backend 'nope'; expected one of cpu, wasm, webgpu, tensorflow\n");
 
     const unknown = bufferIO();
     expect(await main(['node', 'reformer', 'frobnicate'], unknown)).toBe(2);

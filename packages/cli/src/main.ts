@@ -1,6 +1,9 @@
 import {Command, CommanderError} from 'commander';
 import {demoCommand} from './commands/demo.js';
+import {registerGenerateCommand} from './commands/generate.js';
+import {registerEvalCommand} from './commands/eval.js';
 import {registerParityCommand} from './commands/parity.js';
+import {registerTrainCommand} from './commands/train.js';
 import {UsageError} from './errors.js';
 
 /** Where the program writes and how it reports its exit code (process streams in bin.ts, buffers in tests). */
@@ -8,6 +11,8 @@ export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
   setExitCode(code: number): void;
+  /** The terminal to draw progress bars on, when there is one (none: progress prints plain lines to stdout). */
+  progressStream?(): NodeJS.WritableStream | undefined;
 }
 
 export const processIO: CliIO = {
@@ -16,6 +21,7 @@ export const processIO: CliIO = {
   setExitCode: (code) => {
     process.exitCode = code;
   },
+  progressStream: () => (process.stderr.isTTY ? process.stderr : undefined),
 };
 
 /** The `reformer` program with every command registered. */
@@ -31,6 +37,9 @@ export function buildProgram(io: CliIO): Command {
   demo.copyInheritedSettings(program);
   program.addCommand(demo);
   registerParityCommand(program, io);
+  registerGenerateCommand(program, io);
+  registerTrainCommand(program, io);
+  registerEvalCommand(program, io);
   return program;
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {checkGradients, expectTensorEqual} from '@reformerjs/test-utils';
 import {describe, expect, it} from 'vitest';
-import {windowChunks} from '../test/reference.js';
+import {windowChunks} from './testing/reference.js';
 import {cutAxis, lookAdjacent, mergeChunks, padAxis, paddedLength, splitChunks} from './chunking.js';
 
 describe('chunking', () => {

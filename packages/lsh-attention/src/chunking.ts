@@ -38,22 +38,17 @@ export function mergeChunks(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Axis 2 rotated left by `shift` with Python slice semantics, as HF and trax write it
- * (`cat([x[:, :, shift:], x[:, :, :shift]])`): a shift whose magnitude reaches the number of chunks
- * leaves `x` as it is, as the Python slices do.
+ * Axis 1 of a rank-3 tensor rotated left by `shift` with Python slice semantics, as HF and trax write it
+ * (`cat([x[:, shift:], x[:, :shift]])`): a shift whose magnitude reaches the number of chunks leaves `x` as it
+ * is, as the Python slices do.
  */
-function rollChunks(x: tf.Tensor, shift: number): tf.Tensor {
-  const chunks = x.shape[2]!;
+function rollChunks(x: tf.Tensor3D, shift: number): tf.Tensor3D {
+  const [groups, chunks, block] = x.shape;
   const start = Math.min(Math.max(shift >= 0 ? shift : chunks + shift, 0), chunks);
   if (start === 0 || start === chunks) return x;
-  const begin = x.shape.map(() => 0);
-  const tail = tf.slice(
-    x,
-    begin.map((b, i) => (i === 2 ? start : b)),
-    x.shape.map((s, i) => (i === 2 ? chunks - start : s)),
-  ); // [d0, d1, chunks - start, chunkLength, ...rest]: chunks start..chunks-1
-  const head = tf.slice(x, begin, x.shape.map((s, i) => (i === 2 ? start : s))); // [d0, d1, start, chunkLength, ...rest]
-  return tf.concat([tail, head], 2); // [d0, d1, chunks, chunkLength, ...rest], chunk c now holds chunk c + shift
+  const tail = tf.slice(x, [0, start, 0], [groups, chunks - start, block]); // [groups, chunks - start, block]: chunks start..chunks-1
+  const head = tf.slice(x, [0, 0, 0], [groups, start, block]); // [groups, start, block]
+  return tf.concat([tail, head], 1); // [groups, chunks, block], chunk c now holds chunk c + shift
 }
 
 /**
@@ -61,11 +56,20 @@ function rollChunks(x: tf.Tensor, shift: number): tf.Tensor {
  * chunk's previous chunk is the last one), in the order HF and trax use: the chunk `before` back first.
  * Built from slice and concat only, so its gradient works on every backend.
  *
+ * The work is done on a rank-3 view [d0 * d1, chunks, chunkLength * rest]: the wasm backend slices (and splits,
+ * in concat's gradient) tensors of rank 5 or more element by element in JavaScript, about a hundred times
+ * slower than its rank <= 4 paths, and the windows are contiguous blocks in that view anyway.
+ *
  * [d0, d1, chunks, chunkLength, ...rest] -> [d0, d1, chunks, (before + 1 + after) * chunkLength, ...rest]
  */
 export function lookAdjacent(x: tf.Tensor, before: number, after: number): tf.Tensor {
   if (before === 0 && after === 0) return x;
-  const windows: tf.Tensor[] = [];
-  for (let i = -before; i <= after; i++) windows.push(i === 0 ? x : rollChunks(x, i));
-  return tf.concat(windows, 3); // [d0, d1, chunks, window * chunkLength, ...rest]
+  const [d0, d1, chunks, chunkLength, ...rest] = x.shape;
+  const block = chunkLength! * rest.reduce((p, n) => p * n, 1);
+  const flat = tf.reshape(x, [d0! * d1!, chunks!, block]) as tf.Tensor3D; // [d0*d1, chunks, chunkLength*rest]
+  const windows: tf.Tensor3D[] = [];
+  for (let i = -before; i <= after; i++) windows.push(i === 0 ? flat : rollChunks(flat, i));
+  const joined = tf.concat(windows, 2); // [d0*d1, chunks, window*chunkLength*rest]
+  const window = before + 1 + after;
+  return tf.reshape(joined, [d0!, d1!, chunks!, window * chunkLength!, ...rest]); // [d0, d1, chunks, window * chunkLength, ...rest]
 }

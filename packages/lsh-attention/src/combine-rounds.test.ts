@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {checkGradients, expectRelativeClose, expectTensorEqual} from '@reformerjs/test-utils';
 import {describe, it} from 'vitest';
-import {randomArray} from '../test/reference.js';
+import {randomArray} from './testing/reference.js';
 import {combineRounds} from './combine-rounds.js';
 
 describe('combineRounds', () => {

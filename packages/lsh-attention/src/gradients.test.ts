@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {checkGradients, expectTensorEqual} from '@reformerjs/test-utils';
 import {afterAll, describe, it} from 'vitest';
-import {rng} from '../test/reference.js';
+import {rng} from './testing/reference.js';
 import {fullSelfAttention, localSelfAttention, lshSelfAttention} from './self-attention.js';
 
 // Finite differences in float32 on small shapes: batch 2, length 10 (padded to 12 inside), hidden 8, 2 heads of 4.

@@ -42,3 +42,7 @@ export type {
 export {DEFAULT_CHUNK_LENGTH, DEFAULT_NUM_CHUNKS_BEFORE, DEFAULT_NUM_CHUNKS_AFTER} from './options/options.js';
 export type {AttentionCall, LSHAttentionCall} from './options/call.js';
 export type {NumBuckets} from '@reformerjs/lsh-hash';
+
+// Cached single-step attention for autoregressive decoding.
+export {LSHDecodingState, LocalDecodingState} from './decoding.js';
+export type {DecodingShape, DecodingStepCall, LSHDecodingOptions, LocalDecodingOptions} from './decoding.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {expectRelativeClose} from '@reformerjs/test-utils';
 import {afterAll, describe, it} from 'vitest';
-import {randomArray, refLocalAttention, type Heads} from '../test/reference.js';
+import {randomArray, refLocalAttention, type Heads} from './testing/reference.js';
 import {fullAttentionCore} from './full-attention.js';
 import {localAttentionCore} from './local-attention.js';
 

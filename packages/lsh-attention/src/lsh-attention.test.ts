@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {hashVectors, randomRotations} from '@reformerjs/lsh-hash';
 import {expectRelativeClose, expectTensorEqual} from '@reformerjs/test-utils';
 import {afterAll, describe, expect, it} from 'vitest';
-import {randomArray, refFullAttention, refLSHAttention, rng, type Heads, type RefLSHOptions} from '../test/reference.js';
+import {randomArray, refFullAttention, refLSHAttention, rng, type Heads, type RefLSHOptions} from './testing/reference.js';
 import {fullAttentionCore} from './full-attention.js';
 import {lshAttentionCore} from './lsh-attention.js';
 

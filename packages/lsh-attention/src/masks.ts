@@ -25,16 +25,43 @@ export interface MaskSpec {
   selfMask: boolean;
 }
 
-/** The pairs that are allowed before the self mask, or null when every pair is. Boolean, broadcastable. */
-export function allowedPairs(spec: MaskSpec): tf.Tensor | null {
+// Why float arithmetic: the wasm backend runs comparisons and logical ops whose operands broadcast (and int32
+// arithmetic that broadcasts) through a generic path about twenty times slower than float32 arithmetic that
+// broadcasts, and where() broadcasts a scalar with a rank-5 Tile that is as slow. Positions and bucket ids are
+// integers far below 2^24, so their float32 differences are exact and every test below is the integer one.
+
+const asFloat = (t: tf.Tensor): tf.Tensor => (t.dtype === 'float32' ? t : tf.cast(t, 'float32'));
+
+/** `t` broadcast to `shape` by float32 arithmetic (exact: adds zeros). */
+function broadcastFloat(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  return tf.util.arraysEqual(t.shape, shape as number[]) ? t : tf.add(t, tf.zeros(shape as number[]));
+}
+
+/**
+ * The pairs that are allowed before the self mask as float32 1/0 (broadcastable against the dots), or null when
+ * every pair is.
+ */
+function allowedPairsFloat(spec: MaskSpec): tf.Tensor | null {
   let allowed: tf.Tensor | null = null;
   const and = (m: tf.Tensor) => {
-    allowed = allowed === null ? m : tf.logicalAnd(allowed, m);
+    allowed = allowed === null ? m : tf.mul(allowed, m);
   };
-  if (spec.causal) and(tf.greaterEqual(spec.queryPositions, spec.keyPositions));
-  if (spec.keyValid) and(tf.cast(spec.keyValid, 'bool'));
-  if (spec.queryBuckets && spec.keyBuckets) and(tf.equal(spec.queryBuckets, spec.keyBuckets));
+  if (spec.causal) {
+    const distance = tf.sub(asFloat(spec.queryPositions), asFloat(spec.keyPositions)); // [..., queries, keys]
+    and(tf.cast(tf.greaterEqual(distance, tf.scalar(0)), 'float32'));
+  }
+  if (spec.keyValid) and(asFloat(tf.cast(spec.keyValid, 'bool')));
+  if (spec.queryBuckets && spec.keyBuckets) {
+    const difference = tf.sub(asFloat(spec.queryBuckets), asFloat(spec.keyBuckets)); // [..., queries, keys]
+    and(tf.cast(tf.equal(difference, tf.scalar(0)), 'float32'));
+  }
   return allowed;
+}
+
+/** The pairs that are allowed before the self mask, or null when every pair is. Boolean, broadcastable. */
+export function allowedPairs(spec: MaskSpec): tf.Tensor | null {
+  if (!spec.causal && !spec.keyValid && !(spec.queryBuckets && spec.keyBuckets)) return null;
+  return tf.tidy(() => tf.greater(allowedPairsFloat(spec)!, tf.scalar(0)));
 }
 
 /**
@@ -44,12 +71,20 @@ export function allowedPairs(spec: MaskSpec): tf.Tensor | null {
  */
 export function applyMasks(dots: tf.Tensor, spec: MaskSpec): tf.Tensor {
   return tf.tidy(() => {
-    let out = dots;
-    const allowed = allowedPairs(spec);
-    if (allowed !== null) out = tf.where(allowed, out, tf.scalar(MASK_VALUE));
-    if (spec.selfMask) {
-      out = tf.where(tf.notEqual(spec.queryPositions, spec.keyPositions), out, tf.scalar(SELF_MASK_VALUE));
+    // where() runs on rank 3 (the webgpu backend has no Select above rank 4): [..., queries, keys] -> [n, queries, keys].
+    const shape = dots.shape;
+    const flat = (t: tf.Tensor) => (shape.length <= 3 ? t : tf.reshape(t, [-1, ...shape.slice(-2)])); // [n, queries, keys]
+    let out = flat(dots);
+    const allowed = allowedPairsFloat(spec);
+    if (allowed !== null) {
+      const keep = tf.greater(flat(broadcastFloat(allowed, shape)), tf.scalar(0)); // [n, queries, keys]
+      out = tf.where(keep, out, tf.fill(out.shape, MASK_VALUE));
     }
-    return out;
+    if (spec.selfMask) {
+      const distance = tf.sub(asFloat(spec.queryPositions), asFloat(spec.keyPositions)); // [..., queries, keys]
+      const other = tf.notEqual(flat(broadcastFloat(distance, shape)), tf.scalar(0)); // [n, queries, keys]
+      out = tf.where(other, out, tf.fill(out.shape, SELF_MASK_VALUE));
+    }
+    return out === dots ? dots : tf.reshape(out, shape); // dots' shape
   });
 }

@@ -1,7 +1,7 @@
 // HF's ReformerEncoder: the reversible stack of ReformerLayers (f = LayerNorm → LSH or local self-attention →
 // output projection → dropout, g = the chunked feed-forward), then LayerNorm over both streams and dropout.
 import {layerNorm} from '@reformerjs/chunked-ffn';
-import {localSelfAttention, lshSelfAttention, type LSHSelfAttentionOptions, type LocalSelfAttentionOptions, type NumBuckets} from '@reformerjs/lsh-attention';
+import {fullSelfAttention, localSelfAttention, lshSelfAttention, type LSHSelfAttentionOptions, type LocalSelfAttentionOptions, type NumBuckets} from '@reformerjs/lsh-attention';
 import {deriveSeed, reversibleStack, type ReversibleContext, type ReversibleFunction, type ReversibleLayer} from '@reformerjs/reversible';
 import * as tf from '@tensorflow/tfjs-core';
 import type {AttnLayerType, ReformerConfig} from './config.js';
@@ -21,6 +21,12 @@ export function attentionParameterNames(layer: number, kind: AttnLayerType): str
 }
 
 export const FINAL_LAYER_NORM = ['reformer.encoder.layer_norm.weight', 'reformer.encoder.layer_norm.bias'] as const;
+
+/**
+ * How the LSH layers of a call attend: LSH with `numHashes` rounds (config.num_hashes unless overridden), or
+ * full shared-QK attention (every query against every allowed key, what LSH approximates).
+ */
+export type LSHAttentionMode = {kind: 'lsh'; numHashes: number} | {kind: 'full'};
 
 /** Per-call inputs of the encoder. */
 export interface EncoderCall {
@@ -46,6 +52,8 @@ export interface EncoderCall {
   reversible: boolean;
   /** Collect HF's hidden_states: the second stream before every layer and after the last. */
   outputHiddenStates: boolean;
+  /** How the LSH layers attend (ForwardOptions.attentionOverride). */
+  lshAttention: LSHAttentionMode;
 }
 
 export interface EncoderResult {
@@ -73,7 +81,7 @@ function paddedMask(call: EncoderCall, batch: number, length: number): tf.Tensor
 const ATTENTION_SEED = {probs: 0, output: 1} as const;
 const OUTPUT_DROPOUT_STREAM = 1;
 
-function lshOptions(config: ReformerConfig, training: boolean): LSHSelfAttentionOptions {
+function lshOptions(config: ReformerConfig, training: boolean, numHashes: number): LSHSelfAttentionOptions {
   const options: LSHSelfAttentionOptions = {
     hiddenSize: config.hiddenSize,
     numHeads: config.numAttentionHeads,
@@ -81,7 +89,7 @@ function lshOptions(config: ReformerConfig, training: boolean): LSHSelfAttention
     chunkLength: config.lshAttnChunkLength,
     numChunksBefore: config.lshNumChunksBefore,
     numChunksAfter: config.lshNumChunksAfter,
-    numHashes: config.numHashes,
+    numHashes,
     maxPositionEmbeddings: config.maxPositionEmbeddings,
     causal: config.isDecoder,
     dropout: training ? config.lshAttentionProbsDropoutProb : 0,
@@ -135,7 +143,21 @@ function attentionBranch(
     if (kind === 'lsh') {
       const [queryKey, value, output] = projections as tf.Tensor2D[];
       const w = {queryKey: queryKey!, value: value!, output: output!};
-      const options = lshOptions(config, call.training);
+      const mode = call.lshAttention;
+      if (mode.kind === 'full') {
+        // The same weights and masks (causal, padding, self) as LSH, every key in view: what LSH approximates.
+        const full = {
+          hiddenSize: config.hiddenSize,
+          numHeads: config.numAttentionHeads,
+          headSize: config.attentionHeadSize,
+          causal: config.isDecoder,
+          dropout: call.training ? config.lshAttentionProbsDropoutProb : 0,
+          sharedQK: true,
+        };
+        const attendedFull = fullSelfAttention(normed, w, full, base).output;
+        return seededDropout(attendedFull, hiddenRate, deriveSeed(ctx.seed, ATTENTION_SEED.output), OUTPUT_DROPOUT_STREAM); // [batch, length, hidden]
+      }
+      const options = lshOptions(config, call.training, mode.numHashes);
       const hashes = input.shape[1] > config.lshAttnChunkLength; // shorter: full attention, nothing hashed
       const draw = call.rotations[layer] !== undefined ? {rotations: call.rotations[layer]} : {seed: call.rotationSeed(layer)};
       if (!hashes) {

@@ -40,7 +40,26 @@ export {
   ReformerForMaskedLM,
   LM_HEAD_KERNEL,
   LM_HEAD_BIAS,
+  lmHeadBiasDefault,
   type LMHeadOutput,
   type LossAndGradients,
 } from './heads.js';
-export type {ForwardOptions, LossOptions, ModelOptions, LMHeadModelOptions} from './options.js';
+export type {AttentionOverride, ForwardOptions, LossOptions, ModelOptions, LMHeadModelOptions} from './options.js';
+export {
+  Adafactor,
+  ScheduledAdam,
+  constantSchedule,
+  warmupRsqrtDecay,
+  duplicationAccuracy,
+  duplicationBatch,
+  duplicationSequenceAccuracy,
+  duplicationTokens,
+  type AdafactorOptions,
+  type ScheduledAdamOptions,
+  type LearningRateSchedule,
+  type WarmupRsqrtDecayOptions,
+  type DuplicationBatch,
+  type DuplicationOptions,
+} from './training/index.js';
+export {DecodingCache, type DecodingCacheOptions} from './decoding-cache.js';
+export {generate, sampleToken, type GenerateOptions} from './generation.js';

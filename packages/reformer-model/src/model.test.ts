@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import {expectNoLeaks, relativeError} from '@reformerjs/test-utils';
 import {afterAll, describe, expect, it} from 'vitest';
 import {ReformerConfig, type ReformerConfigInit} from './config.js';
-import {ReformerForMaskedLM, ReformerModelWithLMHead} from './heads.js';
+import {loadCheckpoint, saveCheckpoint} from './checkpoint.js';
+import {lmHeadBiasDefault, ReformerForMaskedLM, ReformerModelWithLMHead} from './heads.js';
 import {paddingFor, ReformerModel} from './model.js';
+import {disposeParameters} from './parameters.js';
 
 /** A small config with every dropout on, chunked feed-forward and LM head, sizes that do not divide 13. */
 function smallConfig(overrides: ReformerConfigInit = {}): ReformerConfig {
@@ -272,7 +274,7 @@ describe('the models', () => {
     tf.dispose([ids, hiddenStates, plain.hiddenStates, ...allHiddenStates!]);
   });
 
-  it('adds lm_head.bias only with lmHeadBias: true (transformers 4.x / trax), which then gets a gradient', () => {
+  it('adds lm_head.bias with lmHeadBias: true (transformers 4.x / trax), which then gets a gradient', () => {
     const config = smallConfig();
     const hf5 = new ReformerModelWithLMHead(config, {seed: 8});
     const hf4 = new ReformerModelWithLMHead(config, {parameters: hf5.parameters, lmHeadBias: true});
@@ -290,6 +292,68 @@ describe('the models', () => {
     expect(g5.grads['lm_head.bias']).toBeUndefined();
     expect(g4.grads['lm_head.bias']!.shape).toEqual([20]);
     tf.dispose([ids, a, b, shifted, g5.loss, g4.loss, ...Object.values(g5.grads), ...Object.values(g4.grads)]);
+  });
+
+  it("defaults lmHeadBias from config.json's transformers_version: 4.x adds the bias, 5.x and none do not", () => {
+    const hf4 = smallConfig({transformers_version: '4.40.0'});
+    const hf5 = smallConfig({transformers_version: '5.17.0'});
+    const none = smallConfig();
+    expect(lmHeadBiasDefault(hf4)).toBe(true);
+    expect(lmHeadBiasDefault(smallConfig({transformers_version: '4.0.0.dev0'}))).toBe(true);
+    expect(lmHeadBiasDefault(hf5)).toBe(false);
+    expect(lmHeadBiasDefault(smallConfig({transformers_version: '6.0.0'}))).toBe(false);
+    expect(lmHeadBiasDefault(none)).toBe(false);
+    expect(lmHeadBiasDefault(smallConfig({transformers_version: 'unknown'}))).toBe(false);
+    expect(() => lmHeadBiasDefault({} as ReformerConfig)).toThrow(/^config: expected a ReformerConfig/);
+
+    const base = new ReformerModelWithLMHead(none, {seed: 8});
+    live.push(base);
+    const bias = base.parameters['lm_head.bias']!;
+    bias.assign(tf.linspace(-1, 1, 20));
+    const ids = tokenIds(1, 8);
+    const plain = base.forward(ids, {seed: 1}).logits;
+    const shifted = tf.add(plain, bias);
+    const cases: Array<[ReformerConfig, boolean | undefined, boolean]> = [
+      [hf4, undefined, true],
+      [hf5, undefined, false],
+      [none, undefined, false],
+      [hf4, false, false], // the option overrides the version, both ways
+      [hf5, true, true],
+      [none, true, true],
+    ];
+    for (const [config, lmHeadBias, applied] of cases) {
+      const label = `transformers_version ${String(config.extraFields['transformers_version'])}, lmHeadBias ${String(lmHeadBias)}`;
+      const options = lmHeadBias === undefined ? {parameters: base.parameters} : {parameters: base.parameters, lmHeadBias};
+      const model = new ReformerModelWithLMHead(config, options);
+      live.push(model);
+      expect(model.lmHeadBias, label).toBe(applied);
+      const logits = model.forward(ids, {seed: 1}).logits;
+      expect(relativeError(logits, applied ? shifted : plain), label).toBeLessThan(1e-6);
+      tf.dispose(logits);
+    }
+    const masked = new ReformerForMaskedLM(smallConfig({is_decoder: false, transformers_version: '4.40.0'}), {seed: 2});
+    live.push(masked);
+    expect(masked.lmHeadBias).toBe(true);
+    tf.dispose([ids, plain, shifted]);
+  });
+
+  it('a checkpoint saved with transformers_version 4.x loads with its bias applied, one of 5.x without', async () => {
+    for (const [version, applied] of [['4.40.0', true], ['5.17.0', false]] as const) {
+      const model = new ReformerModelWithLMHead(smallConfig({transformers_version: version}), {seed: 4});
+      live.push(model);
+      model.parameters['lm_head.bias']!.assign(tf.linspace(-1, 1, 20));
+      const saved = await saveCheckpoint(model.config, model.parameters);
+      const loaded = await loadCheckpoint({config: saved.configJson, weights: saved.weights});
+      const again = new ReformerModelWithLMHead(loaded.config, {parameters: loaded.parameters});
+      expect(again.lmHeadBias, version).toBe(applied);
+      const ids = tokenIds(1, 8);
+      const a = model.forward(ids, {seed: 1}).logits;
+      const b = again.forward(ids, {seed: 1}).logits;
+      expect(relativeError(b, a), version).toBeLessThan(1e-6);
+      tf.dispose([ids, a, b]);
+      again.dispose();
+      disposeParameters(loaded.parameters);
+    }
   });
 
   it('leaves given parameters to the caller and frees its own', () => {

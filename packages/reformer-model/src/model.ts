@@ -3,8 +3,8 @@ import {deriveSeed} from '@reformerjs/reversible';
 import * as tf from '@tensorflow/tfjs-core';
 import type {ReformerConfig} from './config.js';
 import {reformerEmbeddings} from './embeddings.js';
-import {reformerEncoder} from './encoder.js';
-import {FORWARD_OPTION_KEYS, type ForwardOptions, type ModelOptions} from './options.js';
+import {reformerEncoder, type LSHAttentionMode} from './encoder.js';
+import {FORWARD_OPTION_KEYS, type AttentionOverride, type ForwardOptions, type ModelOptions} from './options.js';
 import {disposeParameters, initParameters, parameterSpecs, type ReformerHead, type ReformerParameters} from './parameters.js';
 import {
   checkAttentionMask,
@@ -29,6 +29,14 @@ export function paddingFor(config: ReformerConfig, length: number): number {
   return multiple - (length % multiple);
 }
 
+/**
+ * The seed LSH layer `layer` draws its rotations from in a call whose seed is `seed`: config.hash_seed when set
+ * (then every call and every layer hash alike, as in HF), else a seed derived from the call's.
+ */
+export function layerRotationSeed(config: ReformerConfig, seed: number, layer: number): number {
+  return config.hashSeed !== null ? config.hashSeed : deriveSeed(seed, SEED.rotations, layer);
+}
+
 /** The inputs of one call, checked, with the seed resolved. */
 export interface ResolvedCall {
   inputIds: tf.Tensor2D;
@@ -39,6 +47,23 @@ export interface ResolvedCall {
   outputHiddenStates: boolean;
   reversible: boolean;
   validateInputs: boolean;
+  /** How LSH layers attend in this call: their config (hash rounds) or full shared-QK attention. */
+  lshAttention: LSHAttentionMode;
+}
+
+function checkAttentionOverride(config: ReformerConfig, value: unknown): LSHAttentionMode {
+  if (value === undefined) return {kind: 'lsh', numHashes: config.numHashes};
+  const o = checkObject('options.attentionOverride', value) as AttentionOverride & Record<string, unknown>;
+  rejectUnknownKeys('options.attentionOverride', o, ['numHashes', 'full']);
+  const full = checkBoolean('options.attentionOverride.full', o.full, false);
+  if (o.numHashes !== undefined && (typeof o.numHashes !== 'number' || !Number.isSafeInteger(o.numHashes) || o.numHashes < 1)) {
+    fail('options.attentionOverride.numHashes', 'a positive integer (hash rounds)', o.numHashes);
+  }
+  if (full && o.numHashes !== undefined) {
+    fail('options.attentionOverride', 'either numHashes or full: true (full attention does not hash)', value);
+  }
+  if (full) return {kind: 'full'};
+  return {kind: 'lsh', numHashes: o.numHashes ?? config.numHashes};
 }
 
 /** Checks a call's input ids and options against the config. */
@@ -67,7 +92,8 @@ export function resolveCall(
     }
   }
   const attentionMask = checkAttentionMask(o.attentionMask, ids);
-  const rotations = checkRotations(config, o.rotations);
+  const lshAttention = checkAttentionOverride(config, o.attentionOverride);
+  const rotations = checkRotations(config, o.rotations, lshAttention.kind === 'lsh' ? lshAttention.numHashes : config.numHashes);
   const seed = o.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : checkSeed('options.seed', o.seed);
   return {
     inputIds: ids,
@@ -78,10 +104,11 @@ export function resolveCall(
     outputHiddenStates: checkBoolean('options.outputHiddenStates', o.outputHiddenStates, false),
     reversible: checkBoolean('options.reversible', o.reversible, true),
     validateInputs,
+    lshAttention,
   };
 }
 
-function checkRotations(config: ReformerConfig, value: unknown): Readonly<Record<number, tf.Tensor4D>> {
+function checkRotations(config: ReformerConfig, value: unknown, numHashes: number): Readonly<Record<number, tf.Tensor4D>> {
   if (value === undefined) return {};
   const record = checkObject('options.rotations', value);
   const lshLayers = config.attnLayers.flatMap((kind, i) => (kind === 'lsh' ? [i] : []));
@@ -96,12 +123,12 @@ function checkRotations(config: ReformerConfig, value: unknown): Readonly<Record
         }`,
       );
     }
-    const expected = `a float32 tensor [num_attention_heads ${config.numAttentionHeads}, attention_head_size ${config.attentionHeadSize}, num_hashes ${config.numHashes}, rotationSize/2]`;
+    const expected = `a float32 tensor [num_attention_heads ${config.numAttentionHeads}, attention_head_size ${config.attentionHeadSize}, num_hashes ${numHashes}, rotationSize/2]`;
     if (!(rotation instanceof tf.Tensor) || rotation.isDisposed || rotation.dtype !== 'float32' || rotation.rank !== 4) {
       fail(name, expected, rotation);
     }
     const [heads, dim, hashes] = rotation.shape;
-    if (heads !== config.numAttentionHeads || dim !== config.attentionHeadSize || hashes !== config.numHashes) {
+    if (heads !== config.numAttentionHeads || dim !== config.attentionHeadSize || hashes !== numHashes) {
       fail(name, expected, rotation);
     }
     out[layer] = rotation as tf.Tensor4D;
@@ -141,17 +168,17 @@ export function runReformer(
       training: call.training,
       seed: deriveSeed(seed, SEED.embeddings),
     }); // [batch, padded, hidden]
-    const hashSeed = config.hashSeed;
     const encoded = reformerEncoder(config, params, embeddings, {
       attentionMask: call.attentionMask,
       padding,
       rotations: call.rotations,
-      rotationSeed: (layer) => (hashSeed !== null ? hashSeed : deriveSeed(seed, SEED.rotations, layer)),
+      rotationSeed: (layer) => layerRotationSeed(config, seed, layer),
       training: call.training,
       stackSeed: deriveSeed(seed, SEED.stack),
       outputSeed: deriveSeed(seed, SEED.output),
       reversible: call.reversible,
       outputHiddenStates: call.outputHiddenStates,
+      lshAttention: call.lshAttention,
     });
     const cut = <T extends tf.Tensor>(t: T): T =>
       padding === 0 ? t : (tf.slice(t, [0, 0, 0], [batch, length, t.shape[2]!]) as T); // [batch, length, width]

@@ -34,6 +34,23 @@ export interface ForwardOptions {
    * a loss. Default true; turn off where a synchronous read is impossible or costly (WebGPU in Node).
    */
   validateInputs?: boolean;
+  /**
+   * Run the LSH layers differently from the config, e.g. to evaluate one checkpoint with several numbers of hash
+   * rounds or with full attention (the paper's Table 2). `numHashes`: hash with this many rounds instead of
+   * config.num_hashes (given `rotations` must then have this many). `full: true`: every LSH layer attends
+   * every query to every (earlier, for a decoder) key with the same shared-QK weights, exactly
+   * lsh-attention's `fullSelfAttention` with `sharedQK: true` — what LSH approximates; it holds
+   * [length, length] per head. Local layers are unaffected. Default: the config's LSH attention.
+   */
+  attentionOverride?: AttentionOverride;
+}
+
+/** How the LSH layers of one call attend instead of the config's LSH attention (see ForwardOptions). */
+export interface AttentionOverride {
+  /** Hash rounds (a positive integer) instead of config.num_hashes. */
+  numHashes?: number;
+  /** Shared-QK full attention instead of LSH. Cannot be combined with numHashes. */
+  full?: boolean;
 }
 
 /** Options of `loss` and `gradients`. */
@@ -60,10 +77,11 @@ export interface ModelOptions {
 /** What the LM models' constructors take. */
 export interface LMHeadModelOptions extends ModelOptions {
   /**
-   * Add `lm_head.bias` to the logits. Default false, as transformers 5.x: its ReformerOnlyLMHead has a bias
-   * parameter (saved and loaded as `lm_head.bias`) that its forward never uses, so the logits are hidden · W and
-   * the bias gets no gradient. true gives transformers 4.x's and trax's head, whose decoder adds that bias (use
-   * it for checkpoints trained there, e.g. converted from trax).
+   * Add `lm_head.bias` to the logits. Default: `lmHeadBiasDefault(config)`, from config.json's
+   * `transformers_version`: true below 5, as transformers 4.x (and trax), whose decoder adds that bias; false from
+   * 5 on, as transformers 5.x, whose ReformerOnlyLMHead has a bias parameter (saved and loaded as `lm_head.bias`)
+   * that its forward never uses, so the logits are hidden · W and the bias gets no gradient; false too when the
+   * config has no `transformers_version`. Pass it to override the version.
    */
   lmHeadBias?: boolean;
 }
@@ -76,5 +94,6 @@ export const FORWARD_OPTION_KEYS = [
   'outputHiddenStates',
   'reversible',
   'validateInputs',
+  'attentionOverride',
 ] as const;
 export const LOSS_OPTION_KEYS = [...FORWARD_OPTION_KEYS, 'labels'] as const;

@@ -103,7 +103,7 @@ async function demo(options: DemoOptions): Promise<void> {
 export function demoCommand(): Command {
   return new Command('demo')
     .description('compare LSH attention with 1, 2 and 4 hash rounds against full attention on a clustered sequence')
-    .addOption(new Option('--backend <name>', 'tfjs backend: cpu, wasm or tensorflow (default: the fastest available)'))
+    .addOption(new Option('--backend <name>', 'tfjs backend: cpu, wasm, webgpu or tensorflow (default: the fastest available)'))
     .option('--length <n>', 'sequence length', positiveInteger('--length'), 2048)
     .option('--hashes <list>', 'hash rounds to try, comma-separated', integerList('--hashes'), [1, 2, 4])
     .option('--chunk <n>', 'chunk length', positiveInteger('--chunk'), 64)

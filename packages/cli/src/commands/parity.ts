@@ -15,7 +15,7 @@ export function registerParityCommand(program: Command, io: CliIO): void {
         '(a folder with config.json, model.safetensors and io.safetensors); exits 1 if any is outside its tolerance',
     )
     .argument('<case-dir>', 'the reference case folder')
-    .option('--backend <name>', 'tfjs backend: cpu, wasm or tensorflow (default: tensorflow when installed, else wasm)')
+    .option('--backend <name>', 'tfjs backend: cpu, wasm, webgpu or tensorflow (default: the fastest available)')
     .action(async (caseDir: string, opts: {backend?: string}) => {
       await useBackend(opts.backend);
       const result = await runParity(caseDir);
