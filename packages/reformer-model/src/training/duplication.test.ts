@@ -196,7 +196,7 @@ describe('duplicationAccuracy', () => {
     });
     const bad = tf.zeros([2, 9], 'int32');
     expect(() => duplicationAccuracy(bad, batch)).toThrow(
-      /predictions: expected an int32 \(or float32\) tensor of shape \[2, 10\] \(the batch's shape\): the argmax at each position, got a int32 tensor of shape \[2, 9\]/,
+      /predictions: expected an int32 \(or float32\) tensor of shape \[2, 10\] \(the batch's shape\): the argmax at each position, got an int32 tensor of shape \[2, 9\]/,
     );
     expect(() => duplicationAccuracy(good, {inputIds: batch.inputIds} as never)).toThrow(/batch\.lossWeights: expected a float32 tensor \[batch, length\], got undefined/);
     tf.dispose([good, bad, batch.inputIds, batch.lossWeights]);
