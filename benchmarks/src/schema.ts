@@ -145,7 +145,7 @@ export function rowProblems(row: unknown, where = 'row'): string[] {
   for (const f of ['skipped', 'note'] as const) {
     if (row[f] !== null && typeof row[f] !== 'string') problems.push(`${where}.${f}: expected a string or null, got ${JSON.stringify(row[f])}`);
   }
-  const hasFigures = row.fwd_ms !== null || row.fwdbwd_ms !== null || row.peak_bytes !== null;
+  const hasFigures = row.fwd_ms !== null || row.fwdbwd_ms !== null || row.peak_bytes !== null || row.peak_bytes_fwd !== null;
   if (row.skipped === null && !hasFigures) problems.push(`${where}: expected figures or a skipped reason, got neither`);
   return problems;
 }
