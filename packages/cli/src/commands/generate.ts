@@ -70,7 +70,7 @@ export function registerGenerateCommand(program: Command, io: CliIO): void {
     .option('--top-k <k>', 'sample among the k most likely characters only', integer('--top-k', 1))
     .option('--seed <n>', 'seed of the sampling and of the LSH rotations', integer('--seed', 0), 0)
     .option('--no-cache', 'rerun the model on the whole text for every character instead of using the decoding cache')
-    .option('--backend <name>', 'tfjs backend: cpu, wasm or tensorflow (default: tensorflow when installed, else wasm)')
+    .option('--backend <name>', 'tfjs backend: cpu, wasm, webgpu or tensorflow (default: the fastest available)')
     .action(async (flags: GenerateFlags) => {
       await useBackend(flags.backend);
       const files = await readCheckpointDir(flags.checkpoint);
