@@ -4,8 +4,9 @@ import {join} from 'node:path';
 import {ReformerConfig, ReformerForMaskedLM, ReformerModelWithLMHead, saveCheckpoint} from '@reformerjs/reformer-model';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {main, type CliIO} from './main.js';
+import {main} from './main.js';
 import {decodeIds, encodeText, formatVocabulary, parseVocabulary, writeVocabulary} from './vocab.js';
+import {bufferIO} from './testing/io.js';
 
 const TOKENS = [null, '\n', ' ', ...'abcdefghijklmnopqr'];
 
@@ -43,15 +44,11 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(work, {recursive: true, force: true}));
 
-function bufferIO(): CliIO & {out: string; err: string} {
-  const io = {out: '', err: '', stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t), setExitCode: () => undefined};
-  return io;
-}
 
 const run = async (...args: string[]) => {
   const io = bufferIO();
   const code = await main(['node', 'reformer', 'generate', ...args, '--backend', tf.getBackend()], io);
-  return {code, ...io};
+  return {...io, code};
 };
 
 describe('reformer generate', () => {

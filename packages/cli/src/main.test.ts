@@ -4,7 +4,8 @@ import {join} from 'node:path';
 import {goldenFixturesDir} from '@reformerjs/test-utils';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {main, type CliIO} from './main.js';
+import {main} from './main.js';
+import {bufferIO} from './testing/io.js';
 
 let work: string;
 beforeAll(() => {
@@ -18,16 +19,6 @@ const copyCase = (name: string, as: string): string => {
   return dir;
 };
 
-function bufferIO(): CliIO & {out: string; err: string} {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
-    setExitCode: () => undefined,
-  };
-  return io;
-}
 
 describe('reformer: exit codes and error reporting', () => {
   it('exits 2 with one line for a missing case folder, 0 for --help', async () => {

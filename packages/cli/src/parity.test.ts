@@ -5,8 +5,9 @@ import {parseSafetensors, serializeSafetensors, type TensorToWrite} from '@refor
 import {goldenCaseNames, goldenFixturesDir} from '@reformerjs/test-utils';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {main, type CliIO} from './main.js';
+import {main} from './main.js';
 import {formatParityTable, PARITY_TOLERANCES, relativeError, runParity} from './parity.js';
+import {bufferIO} from './testing/io.js';
 
 let work: string;
 beforeAll(() => {
@@ -20,16 +21,6 @@ const copyCase = (name: string, as = name): string => {
   return dir;
 };
 
-function bufferIO(): CliIO & {out: string; err: string} {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
-    setExitCode: () => undefined,
-  };
-  return io;
-}
 
 describe('runParity on the golden cases', () => {
   for (const name of goldenCaseNames()) {

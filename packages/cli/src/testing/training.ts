@@ -1,20 +1,7 @@
-// Helpers of the training tests: tiny configs that train in milliseconds on the cpu backend, and buffered IO.
+// Helpers of the training tests: tiny configs that train in milliseconds on the cpu backend.
 
 import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import type {CliIO} from '../main.js';
-
-export function bufferIO(): CliIO & {out: string; err: string; code: number} {
-  const io = {
-    out: '',
-    err: '',
-    code: 0,
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
-    setExitCode: (c: number) => void (io.code = c),
-  };
-  return io;
-}
 
 /** A duplication model of a few thousand parameters: |w| = 7 (length 16), 2 hash rounds, dropout on. */
 export const TINY_DUPLICATION = {
