@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {chunkedAttend, type AttendOutput, type DropoutSpec} from './chunked-attend.js';
+import {chunkedAttend, type DropoutSpec} from './chunked-attend.js';
+import {cutAxis, padAxis, paddedLength} from './chunking.js';
+import {canFuseChunkedAttention, fusedChunkedAttention} from './fused.js';
 import {sharedQKKeys, scaledKeys} from './key-scaling.js';
 import {checkCallKeys, normaliseMask, resolveDropout, type AttentionCall} from './options/call.js';
 import {resolveFullOptions, type FullAttentionCoreOptions} from './options/options.js';
@@ -18,14 +20,49 @@ export interface FullAttendInput {
   dropout?: DropoutSpec;
 }
 
+/** Queries per workgroup of the fused full attention: the sequence is cut into chunks that see every chunk. */
+const FUSED_FULL_CHUNK = 64;
+
+/**
+ * Full attention through the fused chunked kernel: chunks of FUSED_FULL_CHUNK queries, each with a window of every
+ * chunk, so nothing of size [length, length] exists. The padding up to a whole chunk is masked out as keys.
+ */
+function fusedFullAttend(input: FullAttendInput): tf.Tensor4D {
+  const [batch, , length] = input.query.shape;
+  const chunkLength = Math.min(FUSED_FULL_CHUNK, length);
+  const padded = paddedLength(length, chunkLength);
+  const pad = (t: tf.Tensor4D) => padAxis(t, 2, padded); // [batch, heads, padded, headSize]
+  const output = fusedChunkedAttention(
+    {
+      query: pad(input.query),
+      key: pad(input.key),
+      value: pad(input.value),
+      valid: input.mask || padded > length ? (padAxis(input.mask ?? tf.ones([batch, length], 'int32'), 1, padded) as tf.Tensor2D) : undefined, // int32 [batch, padded]
+    },
+    {
+      numRounds: 1,
+      chunkLength,
+      numChunksBefore: padded / chunkLength - 1,
+      numChunksAfter: 0,
+      causal: input.causal,
+      selfMask: input.selfMask,
+    },
+  ); // [batch, heads, padded, headSize]
+  return cutAxis(output, 2, length); // [batch, heads, length, headSize]
+}
+
 /**
  * Every query against every key: chunked attention with one chunk as long as the sequence, so the masks
- * and numerics are exactly those of the chunked paths. Materialises [length, length] per head.
+ * and numerics are exactly those of the chunked paths. Materialises [length, length] per head, except where a
+ * fused kernel is registered.
  */
-export function fullAttend(input: FullAttendInput): AttendOutput {
+export function fullAttend(input: FullAttendInput): {output: tf.Tensor4D} {
+  if (canFuseChunkedAttention({headSize: input.query.shape[3], chunkLength: Math.min(FUSED_FULL_CHUNK, input.query.shape[2]), referenceOnly: input.dropout !== undefined})) {
+    return {output: tf.tidy(() => fusedFullAttend(input))};
+  }
   return tf.tidy(() => {
     const [batch, , length] = input.query.shape;
-    return chunkedAttend({
+    const {output} = chunkedAttend({
       query: input.query,
       key: input.key,
       value: input.value,
@@ -38,6 +75,7 @@ export function fullAttend(input: FullAttendInput): AttendOutput {
       selfMask: input.selfMask,
       dropout: input.dropout,
     });
+    return {output};
   });
 }
 

@@ -46,3 +46,14 @@ export type {NumBuckets} from '@reformerjs/lsh-hash';
 // Cached single-step attention for autoregressive decoding.
 export {LSHDecodingState, LocalDecodingState} from './decoding.js';
 export type {DecodingShape, DecodingStepCall, LSHDecodingOptions, LocalDecodingOptions} from './decoding.js';
+
+// The fused chunked-attention kernel's contract, for backends that implement it (@reformerjs/webgpu-kernels).
+export {
+  FUSED_CHUNKED_ATTENTION,
+  FUSED_CHUNKED_ATTENTION_GRAD,
+  FUSED_MAX_HEAD_SIZE,
+  FUSED_MAX_CHUNK_LENGTH,
+  canFuseChunkedAttention,
+  fusedChunkedAttention,
+} from './fused.js';
+export type {FusedChunkedAttentionAttrs, FusedChunkedAttentionInputs} from './fused.js';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {chunkedAttend} from './chunked-attend.js';
 import {cutAxis, padAxis, paddedLength} from './chunking.js';
 import {checkProjected, fullAttend} from './full-attention.js';
+import {canFuseChunkedAttention, fusedChunkedAttention} from './fused.js';
 import {scaledKeys} from './key-scaling.js';
 import {checkCallKeys, normaliseMask, resolveDropout, type AttentionCall} from './options/call.js';
 import {resolveLocalOptions, type LocalAttentionCoreOptions} from './options/options.js';
@@ -40,6 +41,15 @@ export function localAttentionCore(
       mask || padded > length
         ? padAxis(mask ?? tf.ones([batch, length], 'int32'), 1, padded) // [batch, padded]
         : undefined;
+    const [, , , headSize] = query.shape;
+    const window = {chunkLength: o.chunkLength, numChunksBefore: o.numChunksBefore, numChunksAfter: o.numChunksAfter};
+    if (canFuseChunkedAttention({headSize, chunkLength: o.chunkLength, referenceOnly: dropout !== undefined})) {
+      const output = fusedChunkedAttention(
+        {query: padAxis(query, 2, padded), key: padAxis(keys, 2, padded), value: padAxis(value, 2, padded), valid: valid as tf.Tensor2D | undefined},
+        {numRounds: 1, ...window, causal: o.causal, selfMask: false},
+      ); // [batch, heads, padded, headSize]
+      return {output: cutAxis(output, 2, length)}; // [batch, heads, length, headSize]
+    }
     const {output} = chunkedAttend({
       query: padAxis(query, 2, padded), // [batch, heads, padded, headSize]
       key: padAxis(keys, 2, padded), // [batch, heads, padded, headSize]

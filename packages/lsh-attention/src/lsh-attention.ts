@@ -13,6 +13,7 @@ import {cutAxis, padAxis, paddedLength} from './chunking.js';
 import {detached} from './detached.js';
 import {combineRounds} from './combine-rounds.js';
 import {duplicateLogitOffset} from './duplicates.js';
+import {canFuseChunkedAttention, fusedChunkedAttention} from './fused.js';
 import {checkProjected, fullAttend} from './full-attention.js';
 import {gatherRows, int} from './gather-rows.js';
 import {sharedQKKeys} from './key-scaling.js';
@@ -148,6 +149,30 @@ export function lshAttend(
       ); // int32 [batch, heads, numHashes, length]
     const paddedBuckets = padBuckets(buckets, padded); // int32 [batch, heads, numHashes, padded]
     const sort = sortByBuckets(paddedBuckets);
+    const returned = returnBuckets ? (call.buckets ? tf.clone(call.buckets) : buckets) : undefined;
+    const referenceOnly = dropout !== undefined || o.sameBucketOnly || (o.duplicateAttentionCorrection && o.numHashes > 1);
+    if (canFuseChunkedAttention({headSize, chunkLength: o.chunkLength, referenceOnly})) {
+      // One kernel reads queries, keys and values by position in the sorted order: no sorted copies.
+      const paddedQuery = padAxis(queryKey, 2, padded); // [batch, heads, padded, headSize]
+      const output = fusedChunkedAttention(
+        {
+          query: paddedQuery,
+          key: sharedQKKeys(paddedQuery) as tf.Tensor4D,
+          value: padAxis(value, 2, padded), // [batch, heads, padded, headSize]
+          order: sort.sortedIndices,
+          valid: mask || padded > length ? (padAxis(mask ?? tf.ones([batch, length], 'int32'), 1, padded) as tf.Tensor2D) : undefined, // int32 [batch, padded]
+        },
+        {
+          numRounds: o.numHashes,
+          chunkLength: o.chunkLength,
+          numChunksBefore: o.numChunksBefore,
+          numChunksAfter: o.numChunksAfter,
+          causal: o.causal,
+          selfMask: true,
+        },
+      ); // [batch, heads, padded, headSize]
+      return {output: cutAxis(output, 2, length), buckets: returned};
+    }
     const slots = o.numHashes * padded;
 
     const sortedQuery = gatherSorted(padAxis(queryKey, 2, padded), sort); // [batch, heads, numHashes*padded, headSize]
@@ -198,9 +223,6 @@ export function lshAttend(
     const output = unsortByBuckets(attended.output, sort); // [batch, heads, numHashes*padded, headSize]
     const logsumexp = unsortByBuckets(attended.logsumexp, sort); // [batch, heads, numHashes*padded]
     const combined = combineRounds(output, logsumexp, o.numHashes); // [batch, heads, padded, headSize]
-    return {
-      output: cutAxis(combined, 2, length), // [batch, heads, length, headSize]
-      buckets: returnBuckets ? (call.buckets ? tf.clone(call.buckets) : buckets) : undefined,
-    };
+    return {output: cutAxis(combined, 2, length), buckets: returned}; // output [batch, heads, length, headSize]
   });
 }

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import {fusedKernelAvailable, HASH_BUCKETS_KERNEL, type HashBucketsAttrs} from './kernels.js';
 import {randomRotations} from './rotations.js';
 import {
   assertDtype,
@@ -57,6 +58,8 @@ export type HashResult = {
  *   `bucketCount`, that holds exactly the padding positions;
  * - round r adds r · bucketsPerRound.
  * Hashing needs no gradient: the returned buckets are integers and nothing flows back through them.
+ * Where the active backend registers the fused kernel `ReformerHashBuckets` (see kernels.ts), that kernel does
+ * the product, the argmax, the padding bucket and the offsets in one call.
  */
 export function hashVectors(vectors: tf.Tensor4D, options: HashOptions): HashResult {
   assertTensorRank(vectors, 4, 'vectors', '[batch, heads, length, dim]');
@@ -112,6 +115,12 @@ export function hashVectors(vectors: tf.Tensor4D, options: HashOptions): HashRes
 
   const buckets = tf.tidy(() => {
     const R = hasRotations ? rotations : randomRotations({heads, dim, numHashes, numBuckets, seed: seed!});
+    const maskSupported = !padded || ['float32', 'int32', 'bool'].includes(attentionMask!.dtype);
+    if (R.dtype === 'float32' && maskSupported && fusedKernelAvailable(HASH_BUCKETS_KERNEL)) {
+      const attrs: HashBucketsAttrs = {factors: [...bucketFactors(numBuckets)], padded};
+      const inputs: tf.NamedTensorMap = padded ? {vectors, rotations: R, attentionMask: attentionMask!} : {vectors, rotations: R};
+      return tf.engine().runKernel(HASH_BUCKETS_KERNEL, inputs, attrs) as tf.Tensor4D; // int32 [batch, heads, numHashes, length]
+    }
     // One batched matmul per head; a plain [batch·length, dim] × [dim, rounds·cols] product per head.
     const x = tf.reshape(tf.transpose(vectors, [1, 0, 2, 3]), [heads, batch * length, dim]); // [heads, batch*length, dim]
     const rFlat = tf.reshape(R, [heads, dim, numHashes * halfRotation]); // [heads, dim, numHashes*halfRotation]

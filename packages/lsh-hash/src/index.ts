@@ -9,3 +9,5 @@ export {autoNumBuckets, DEFAULT_MAX_POSITION_EMBEDDINGS} from './auto-buckets.js
 export type {BucketSort} from './sort.js';
 export {sortByBuckets} from './sort.js';
 export {gatherSorted, unsortByBuckets, gatherByPermutation} from './permute.js';
+export type {HashBucketsAttrs} from './kernels.js';
+export {FUSED_KERNELS_FLAG, fusedKernelAvailable, BUCKET_SORT_KERNEL, HASH_BUCKETS_KERNEL} from './kernels.js';

@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import {BUCKET_SORT_KERNEL, fusedKernelAvailable} from './kernels.js';
 import {assertDtype, assertTensorRank} from './validate.js';
 
 // A type alias, not an interface, so that `tf.dispose(sort)` and `tf.tidy(() => sort)` type-check
@@ -36,11 +37,18 @@ export type BucketSort = {
  * Orders every (round, position) of `buckets` `[batch, heads, numHashes, length]` by
  * (round, bucket, position): the order of Hugging Face's `_stable_argsort` over offset buckets.
  * Dispose the result with `tf.dispose(sort)`.
+ *
+ * Where the active backend registers the fused kernel `ReformerBucketSort` (see kernels.ts), that kernel computes
+ * the same two permutations in one call instead.
  */
 export function sortByBuckets(buckets: tf.Tensor4D): BucketSort {
   assertTensorRank(buckets, 4, 'buckets', '[batch, heads, numHashes, length]');
   assertDtype(buckets, ['int32'], 'buckets');
   const [batch, heads, numHashes, length] = buckets.shape;
+  if (fusedKernelAvailable(BUCKET_SORT_KERNEL)) {
+    const [sortedIndices, undoSortedIndices] = tf.engine().runKernel(BUCKET_SORT_KERNEL, {buckets}, {}) as tf.Tensor3D[];
+    return {sortedIndices: sortedIndices!, undoSortedIndices: undoSortedIndices!}; // both [batch, heads, numHashes*length]
+  }
   return tf.tidy(() => {
     // topk sorts descending, so negate: ascending buckets, ties to the lower position.
     const positions = tf.topk(tf.neg(buckets), length, true).indices; // int32 [batch, heads, numHashes, length]

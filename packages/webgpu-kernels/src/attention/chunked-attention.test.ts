@@ -1,0 +1,105 @@
+// The fused chunked-attention kernel against the reference path on the same backend (webgpu, fused kernels
+// switched off): outputs and the gradients of queries/keys and values within 1e-4 relative, over shapes, masks,
+// windows and round counts.
+import * as tf from '@tensorflow/tfjs';
+import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
+import {FUSED_KERNELS_FLAG} from '@reformerjs/lsh-hash';
+import {fullAttentionCore, localAttentionCore, lshAttentionCore, type LSHAttentionCoreOptions} from '@reformerjs/lsh-attention';
+import {relativeError} from '@reformerjs/test-utils';
+import {afterEach, describe, expect, it} from 'vitest';
+
+const TOLERANCE = 1e-4;
+
+afterEach(() => tf.env().set(FUSED_KERNELS_FLAG, true));
+
+/** Deterministic inputs: a seeded normal draw per name. */
+const normal = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+type Attention = (query: tf.Tensor4D, value: tf.Tensor4D) => tf.Tensor4D;
+
+/** The output and the gradients of sum(output · weights) with respect to query and value, read back. */
+async function outputAndGradients(attend: Attention, query: tf.Tensor4D, value: tf.Tensor4D, weights: tf.Tensor) {
+  const device = (tf.backend() as WebGPUBackend).device;
+  device.pushErrorScope('validation');
+  const output = tf.tidy(() => attend(query, value));
+  const grads = tf.grads((q: tf.Tensor, v: tf.Tensor) => tf.sum(tf.mul(attend(q as tf.Tensor4D, v as tf.Tensor4D), weights)));
+  const [dQuery, dValue] = grads([query, value]);
+  const error = await device.popErrorScope();
+  expect(error?.message).toBeUndefined();
+  const read = await Promise.all([output, dQuery!, dValue!].map((t) => t.data()));
+  tf.dispose([output, dQuery, dValue]);
+  return read;
+}
+
+/** Runs `attend` fused and on the reference path; expects the same numbers and no leaked tensors. */
+async function expectFusedMatchesReference(attend: Attention, shape: [number, number, number, number]) {
+  const query = normal(shape, 1) as tf.Tensor4D;
+  const value = normal(shape, 2) as tf.Tensor4D;
+  const weights = normal(shape, 3);
+  tf.env().set(FUSED_KERNELS_FLAG, false);
+  const reference = await outputAndGradients(attend, query, value, weights);
+  tf.env().set(FUSED_KERNELS_FLAG, true);
+  const before = tf.memory().numTensors;
+  const fused = await outputAndGradients(attend, query, value, weights);
+  expect(tf.memory().numTensors).toBe(before);
+  const names = ['output', 'dQuery', 'dValue'];
+  fused.forEach((values, i) => {
+    const error = relativeError(values, reference[i]!);
+    expect(error, `${names[i]}: relative error ${error}`).toBeLessThan(TOLERANCE);
+  });
+  tf.dispose([query, value, weights]);
+}
+
+describe('fused LSH attention matches the reference path', () => {
+  const cases: Array<{name: string; shape: [number, number, number, number]; options: LSHAttentionCoreOptions; mask?: number[][]}> = [
+    {name: 'one round, causal', shape: [1, 2, 32, 8], options: {chunkLength: 8, numHashes: 1, numBuckets: 4, causal: true}},
+    {name: 'four rounds, bidirectional', shape: [2, 2, 32, 16], options: {chunkLength: 8, numHashes: 4, numBuckets: 4}},
+    {name: 'two rounds, a chunk after', shape: [1, 3, 48, 8], options: {chunkLength: 16, numHashes: 2, numBuckets: 6, numChunksAfter: 1, causal: true}},
+    {name: 'no neighbours, padded length', shape: [2, 1, 27, 12], options: {chunkLength: 8, numHashes: 3, numBuckets: 4, numChunksBefore: 0}},
+    {name: 'head size 64, chunk 64', shape: [1, 1, 128, 64], options: {chunkLength: 64, numHashes: 2, numBuckets: 4, causal: true}},
+    {
+      name: 'padding mask',
+      shape: [2, 2, 24, 8],
+      options: {chunkLength: 8, numHashes: 2, numBuckets: 4, causal: true},
+      mask: [Array.from({length: 24}, (_, i) => (i < 19 ? 1 : 0)), Array.from({length: 24}, () => 1)],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const attentionMask = c.mask ? tf.tensor2d(c.mask, undefined, 'int32') : undefined;
+      // Given buckets, so that this compares attention alone (the hashing kernel has tests of its own).
+      const [batch, heads, length] = c.shape;
+      const rounds = c.options.numHashes!;
+      const perRound = c.options.numBuckets as number;
+      const buckets = tf.tidy(() =>
+        tf.add(
+          tf.randomUniformInt([batch, heads, rounds, length], 0, perRound, 11),
+          tf.reshape(tf.range(0, rounds * perRound, perRound, 'int32'), [1, 1, rounds, 1]), // [1, 1, rounds, 1]
+        ),
+      ) as tf.Tensor4D; // int32 [batch, heads, rounds, length], round offsets included
+      await expectFusedMatchesReference(
+        (q, v) => lshAttentionCore(q, v, c.options, {buckets, ...(attentionMask ? {attentionMask} : {})}).output,
+        c.shape,
+      );
+      tf.dispose([buckets, attentionMask]);
+    });
+  }
+});
+
+describe('fused local and full attention match the reference path', () => {
+  it('local, causal, one chunk before', async () => {
+    await expectFusedMatchesReference((q, v) => localAttentionCore(q, q, v, {chunkLength: 8, causal: true}).output, [1, 2, 32, 8]);
+  });
+  it('local, a chunk before and after, padded length', async () => {
+    await expectFusedMatchesReference(
+      (q, v) => localAttentionCore(q, q, v, {chunkLength: 8, numChunksAfter: 1}).output,
+      [2, 1, 30, 8],
+    );
+  });
+  it('full, causal', async () => {
+    await expectFusedMatchesReference((q, v) => fullAttentionCore(q, q, v, {causal: true}).output, [1, 2, 40, 8]);
+  });
+  it('full, shared query/key', async () => {
+    await expectFusedMatchesReference((q, v) => fullAttentionCore(q, undefined, v, {sharedQK: true}).output, [2, 2, 24, 16]);
+  });
+});

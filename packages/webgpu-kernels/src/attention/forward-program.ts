@@ -1,0 +1,116 @@
+import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+
+import {CHUNK_UNIFORMS, chunkInputNames, chunkPrelude, chunksPerRow, layoutKey, type ChunkLayout} from './layout.js';
+
+/**
+ * Chunked attention forward, one workgroup per chunk of sorted queries, one thread per query. The keys and values
+ * of each neighbouring chunk are read by position into workgroup memory a tile at a time (never gathered into
+ * sorted copies in global memory), and the softmax runs online (flash-attention style): a running maximum and
+ * sum per query, rescaled once per register block of logits.
+ *
+ * Output: float32 [rows, rounds, P, headSize + 4] in sequence order (each (round, position) is one slot, so the
+ * writes never collide): the round's attention output, then its softmax normaliser as (max logit, sum of
+ * exp(logit − max)) in two of four extra floats, which keep rows vec4-aligned. The pair, unlike its logsumexp,
+ * is exact when the max is a mask value (−1e5 + log 2 is not a float32). RoundSumProgram and
+ * RoundNormaliserProgram combine the rounds.
+ */
+export class ChunkAttentionForwardProgram implements WebGPUProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: {x: number[]};
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  variableNames: string[];
+  variableComponents: number[];
+  outputComponent = 4;
+  uniforms = CHUNK_UNIFORMS;
+
+  constructor(private readonly layout: ChunkLayout) {
+    const l = layout;
+    this.outputShape = [l.batch * l.heads, l.rounds, l.length, l.headSize + 4];
+    this.dispatchLayout = {x: [0, 1, 2, 3]};
+    this.dispatch = [l.batch * l.heads * chunksPerRow(l), 1, 1];
+    this.workgroupSize = [l.chunkLength, 1, 1];
+    this.variableNames = chunkInputNames(l, ['query', 'key', 'value']);
+    this.variableComponents = this.variableNames.map((name) => (name === 'order' || name === 'valid' ? 1 : 4));
+    this.shaderKey = `reformerChunkForward_${layoutKey(l)}`;
+  }
+
+  getUserCode(): string {
+    return `
+${chunkPrelude(this.layout)}
+var<workgroup> tileKey : array<vec4<f32>, ${this.layout.tileRows * (this.layout.headSize / 4)}>;
+var<workgroup> tileValue : array<vec4<f32>, ${this.layout.tileRows * (this.layout.headSize / 4)}>;
+var<workgroup> tilePosition : array<i32, TILE>;
+var<workgroup> tileValid : array<u32, TILE>;
+
+fn main(_globalIndex : i32) {
+  let group = uniformGroupIndex();
+  if (group >= uniforms.numGroups) { return; }
+  let p = uniforms.paddedLength;
+  let row = group / uniforms.chunksPerRow;
+  let chunk = group % uniforms.chunksPerRow;
+  let t = i32(localId.x);
+  let slot = chunk * CHUNK + t;
+  let queryPosition = slotPosition(row, slot);
+
+  var q : array<vec4<f32>, D4>;
+  var acc : array<vec4<f32>, D4>;
+  let queryBase = (row * p + queryPosition) * D4;
+  for (var d = 0; d < D4; d++) {
+    q[d] = query[queryBase + d];
+    acc[d] = vec4<f32>(0.0);
+  }
+  var runMax = -3.0e38;
+  var runSum = 0.0;
+
+  for (var w = 0; w < WINDOW; w++) {
+    let keyChunk = wrapChunk(chunk + w - BEFORE);
+    if (skipKeyChunk(chunk, keyChunk)) { continue; }
+    for (var tile = 0; tile < CHUNK; tile += TILE) {
+      workgroupBarrier();
+      if (t < TILE) {
+        let position = slotPosition(row, keyChunk * CHUNK + tile + t);
+        tilePosition[t] = position;
+        tileValid[t] = select(0u, 1u, isValidKey(row, position));
+      }
+      workgroupBarrier();
+      for (var e = t; e < TILE * D4; e += CHUNK) {
+        let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
+        tileKey[e] = key[source];
+        tileValue[e] = value[source];
+      }
+      workgroupBarrier();
+      for (var j0 = 0; j0 < TILE; j0 += BLOCK) {
+        var logits : array<f32, BLOCK>;
+        var blockMax = -3.0e38;
+        for (var b = 0; b < BLOCK; b++) {
+          let j = j0 + b;
+          var dotQK = 0.0;
+          for (var d = 0; d < D4; d++) { dotQK += dot(q[d], tileKey[j * D4 + d]); }
+          logits[b] = maskedLogit(dotQK, queryPosition, tilePosition[j], tileValid[j] != 0u);
+          blockMax = max(blockMax, logits[b]);
+        }
+        let newMax = max(runMax, blockMax);
+        let rescale = exp(runMax - newMax);
+        runSum *= rescale;
+        for (var d = 0; d < D4; d++) { acc[d] *= rescale; }
+        for (var b = 0; b < BLOCK; b++) {
+          let weight = exp(logits[b] - newMax);
+          runSum += weight;
+          let j = j0 + b;
+          for (var d = 0; d < D4; d++) { acc[d] += weight * tileValue[j * D4 + d]; }
+        }
+        runMax = newMax;
+      }
+    }
+  }
+
+  let round = slot / p;
+  let outBase = ((row * ROUNDS + round) * p + queryPosition) * (D4 + 1);
+  for (var d = 0; d < D4; d++) { result[outBase + d] = acc[d] / runSum; }
+  result[outBase + D4] = vec4<f32>(runMax, runSum, 0.0, 0.0);
+}
+`;
+  }
+}

@@ -1,0 +1,1 @@
+export {chunkedAttentionKernels} from './chunked-attention-kernel.js';

@@ -1,0 +1,119 @@
+import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+
+import {CHUNK_UNIFORMS, chunkInputNames, chunkPrelude, chunksPerRow, layoutKey, type ChunkLayout} from './layout.js';
+
+/**
+ * Gradients of the keys and values, key-major: one workgroup per chunk of sorted keys, one thread per key. The
+ * query chunks whose window holds this key chunk are chunk + BEFORE − w for w in [0, WINDOW) (the forward's
+ * relation inverted, with the same wrap-around); their queries, output gradients, normalisers and deltas are
+ * staged by position a tile at a time. Each thread accumulates its key's dk_j = Σ_i dS_ij q_i and
+ * dv_j = Σ_i P_ij dO_i in registers: no two threads write the same slot, so no atomics.
+ *
+ * Output: float32 [rows, rounds, P, 2 * headSize] in sequence order: dk then dv per (round, position);
+ * RoundSumProgram adds the rounds.
+ */
+export class ChunkAttentionKeyGradProgram implements WebGPUProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: {x: number[]};
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  variableNames: string[];
+  variableComponents: number[];
+  outputComponent = 4;
+  uniforms = CHUNK_UNIFORMS;
+
+  constructor(private readonly layout: ChunkLayout) {
+    const l = layout;
+    this.outputShape = [l.batch * l.heads, l.rounds, l.length, 2 * l.headSize];
+    this.dispatchLayout = {x: [0, 1, 2, 3]};
+    this.dispatch = [l.batch * l.heads * chunksPerRow(l), 1, 1];
+    this.workgroupSize = [l.chunkLength, 1, 1];
+    this.variableNames = chunkInputNames(l, ['query', 'key', 'value', 'dOutput', 'rowStats']);
+    this.variableComponents = this.variableNames.map((name) => (name === 'rowStats' ? 4 : ['query', 'key', 'value', 'dOutput'].includes(name) ? 4 : 1));
+    this.shaderKey = `reformerChunkKeyGrad_${layoutKey(l)}`;
+  }
+
+  getUserCode(): string {
+    const tileVec4s = this.layout.tileRows * (this.layout.headSize / 4);
+    return `
+${chunkPrelude(this.layout)}
+var<workgroup> tileQuery : array<vec4<f32>, ${tileVec4s}>;
+var<workgroup> tileDOut : array<vec4<f32>, ${tileVec4s}>;
+var<workgroup> tilePosition : array<i32, TILE>;
+var<workgroup> tileStats : array<vec4<f32>, TILE>;
+
+// In sequence order a causal key chunk is seen by no earlier query chunk: skip it (a workgroup-uniform test).
+fn skipQueryChunk(keyChunk : i32, queryChunk : i32) -> bool {
+  return CAUSAL && SEQUENCE_ORDER && keyChunk > queryChunk;
+}
+
+fn main(_globalIndex : i32) {
+  let group = uniformGroupIndex();
+  if (group >= uniforms.numGroups) { return; }
+  let p = uniforms.paddedLength;
+  let row = group / uniforms.chunksPerRow;
+  let chunk = group % uniforms.chunksPerRow;
+  let t = i32(localId.x);
+  let slot = chunk * CHUNK + t;
+  let keyPosition = slotPosition(row, slot);
+  let keyValid = isValidKey(row, keyPosition);
+
+  var k : array<vec4<f32>, D4>;
+  var v : array<vec4<f32>, D4>;
+  var dk : array<vec4<f32>, D4>;
+  var dv : array<vec4<f32>, D4>;
+  let keyBase = (row * p + keyPosition) * D4;
+  for (var d = 0; d < D4; d++) {
+    k[d] = key[keyBase + d];
+    v[d] = value[keyBase + d];
+    dk[d] = vec4<f32>(0.0);
+    dv[d] = vec4<f32>(0.0);
+  }
+
+  for (var w = 0; w < WINDOW; w++) {
+    let queryChunk = wrapChunk(chunk + BEFORE - w);
+    if (skipQueryChunk(chunk, queryChunk)) { continue; }
+    for (var tile = 0; tile < CHUNK; tile += TILE) {
+      workgroupBarrier();
+      if (t < TILE) {
+        let position = slotPosition(row, queryChunk * CHUNK + tile + t);
+        tilePosition[t] = position;
+        tileStats[t] = rowStats[row * p + position];
+      }
+      workgroupBarrier();
+      for (var e = t; e < TILE * D4; e += CHUNK) {
+        let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
+        tileQuery[e] = query[source];
+        tileDOut[e] = dOutput[source];
+      }
+      workgroupBarrier();
+      for (var i = 0; i < TILE; i++) {
+        let queryPosition = tilePosition[i];
+        var dotQK = 0.0;
+        var dotOV = 0.0;
+        for (var d = 0; d < D4; d++) {
+          dotQK += dot(tileQuery[i * D4 + d], k[d]);
+          dotOV += dot(tileDOut[i * D4 + d], v[d]);
+        }
+        let stats = tileStats[i];
+        let probability = exp(maskedLogit(dotQK, queryPosition, keyPosition, keyValid) - stats.x) * stats.y;
+        let dLogit = select(probability * (dotOV - stats.z), 0.0, isMasked(queryPosition, keyPosition, keyValid));
+        for (var d = 0; d < D4; d++) {
+          dv[d] += probability * tileDOut[i * D4 + d];
+          dk[d] += dLogit * tileQuery[i * D4 + d];
+        }
+      }
+    }
+  }
+
+  let round = slot / p;
+  let outBase = ((row * ROUNDS + round) * p + keyPosition) * 2 * D4;
+  for (var d = 0; d < D4; d++) {
+    result[outBase + d] = dk[d];
+    result[outBase + D4 + d] = dv[d];
+  }
+}
+`;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * What every chunked-attention program shares: the constants baked into its WGSL (and hence into its shaderKey),
+ * the uniforms that vary per call, and the WGSL helpers that map a slot of the sorted order to a position, apply
+ * the masks and wrap chunk indices. One place, so that the forward and both backward programs mask and wrap
+ * identically.
+ */
+import type {FusedChunkedAttentionAttrs} from '@reformerjs/lsh-attention';
+
+/** Logits of disallowed pairs and of a query's own position: lsh-attention's MASK_VALUE and SELF_MASK_VALUE. */
+const MASK_LOGIT = '-1e9';
+const SELF_MASK_LOGIT = '-1e5';
+
+export type ChunkLayout = {
+  batch: number;
+  heads: number;
+  /** The padded length P, a multiple of chunkLength. */
+  length: number;
+  headSize: number;
+  rounds: number;
+  chunkLength: number;
+  before: number;
+  after: number;
+  causal: boolean;
+  selfMask: boolean;
+  /** Slots are in a sorted order given by the `order` input; otherwise in sequence order. */
+  hasOrder: boolean;
+  /** Keys may be padding, as the `valid` input says. */
+  hasValid: boolean;
+  /** Keys (or queries, in the key-major program) staged in workgroup memory at a time: divides chunkLength. */
+  tileRows: number;
+  /** Logits kept in registers at a time, between two rescalings of the running sums: divides tileRows. */
+  blockRows: number;
+};
+
+/** The largest divisor of `n` that is at most `bound` (at least 1). */
+function largestDivisorAtMost(n: number, bound: number): number {
+  for (let d = Math.max(1, Math.min(n, Math.floor(bound))); d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
+/** Logits per register block: enough to amortise a rescale, few enough to stay in registers. */
+const MAX_BLOCK_ROWS = 16;
+
+/**
+ * The layout of one call. `workgroupStorageBytes` is the device's maxComputeWorkgroupStorageSize; a tile (two
+ * [tileRows, headSize] float32 arrays plus per-row bookkeeping) takes at most half of it, so that two workgroups
+ * can share a compute unit.
+ */
+export function chunkLayout(
+  shape: readonly number[],
+  attrs: FusedChunkedAttentionAttrs,
+  inputs: {hasOrder: boolean; hasValid: boolean},
+  workgroupStorageBytes: number,
+): ChunkLayout {
+  const [batch, heads, length, headSize] = shape as [number, number, number, number];
+  const bytesPerRow = 2 * headSize * 4 + 3 * 4;
+  const tileRows = largestDivisorAtMost(attrs.chunkLength, workgroupStorageBytes / 2 / bytesPerRow);
+  return {
+    batch,
+    heads,
+    length,
+    headSize,
+    rounds: attrs.numRounds,
+    chunkLength: attrs.chunkLength,
+    before: attrs.numChunksBefore,
+    after: attrs.numChunksAfter,
+    causal: attrs.causal,
+    selfMask: attrs.selfMask,
+    hasOrder: inputs.hasOrder,
+    hasValid: inputs.hasValid,
+    tileRows,
+    blockRows: largestDivisorAtMost(tileRows, MAX_BLOCK_ROWS),
+  };
+}
+
+/** Chunks per (batch, head) row: every round's sorted slots, cut into chunks. */
+export const chunksPerRow = (l: ChunkLayout): number => (l.rounds * l.length) / l.chunkLength;
+
+/** The key of everything baked into the shared WGSL: part of every chunk program's shaderKey. */
+export function layoutKey(l: ChunkLayout): string {
+  return [
+    `h${l.heads}`,
+    `d${l.headSize}`,
+    `c${l.chunkLength}`,
+    `w${l.before}_${l.after}`,
+    `r${l.rounds}`,
+    `t${l.tileRows}`,
+    `b${l.blockRows}`,
+    l.causal ? 'causal' : 'bidi',
+    l.selfMask ? 'self' : 'noself',
+    l.hasOrder ? 'order' : 'seq',
+    l.hasValid ? 'valid' : 'allvalid',
+  ].join('_');
+}
+
+/** The per-call uniforms of the chunk programs (declared by CHUNK_UNIFORMS). */
+export const CHUNK_UNIFORMS = 'paddedLength : i32, chunksPerRow : i32, numGroups : i32,';
+
+export function chunkUniformData(l: ChunkLayout): Array<{type: 'int32'; data: number[]}> {
+  const n = chunksPerRow(l);
+  return [
+    {type: 'int32', data: [l.length]},
+    {type: 'int32', data: [n]},
+    {type: 'int32', data: [l.batch * l.heads * n]},
+  ];
+}
+
+/** The input names of a chunk program: the shared ones, then `order` and `valid` when present. */
+export function chunkInputNames(l: ChunkLayout, own: string[]): string[] {
+  return [...own, ...(l.hasOrder ? ['order'] : []), ...(l.hasValid ? ['valid'] : [])];
+}
+
+/**
+ * WGSL constants and helpers of a chunk program. Workgroups are numbered flat (tfjs may reshape a long 1-D
+ * dispatch into 2-D or 3-D), one per (batch·head row, chunk).
+ */
+export function chunkPrelude(l: ChunkLayout): string {
+  return `
+const D4 = ${l.headSize / 4};
+const CHUNK = ${l.chunkLength};
+const WINDOW = ${l.before + 1 + l.after};
+const BEFORE = ${l.before};
+const ROUNDS = ${l.rounds};
+const HEADS = ${l.heads};
+const TILE = ${l.tileRows};
+const BLOCK = ${l.blockRows};
+const CAUSAL = ${l.causal};
+const SELF_MASK = ${l.selfMask};
+const SEQUENCE_ORDER = ${!l.hasOrder};
+
+var<workgroup> sharedGroupIndex : i32;
+
+// The workgroup's flat index, as a value WGSL's uniformity analysis accepts before barriers (tfjs copies the
+// builtins into private variables, which the analysis treats as non-uniform): broadcast through workgroup memory.
+fn uniformGroupIndex() -> i32 {
+  if (localIndex == 0u) {
+    sharedGroupIndex = i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);
+  }
+  return workgroupUniformLoad(&sharedGroupIndex);
+}
+
+// The chunk index modulo the chunks of a row: the first chunk of a round sees the last of the previous round.
+fn wrapChunk(c : i32) -> i32 {
+  let n = uniforms.chunksPerRow;
+  return ((c % n) + n) % n;
+}
+
+// In sequence order a causal query chunk sees no later chunk at all: skip it (a workgroup-uniform test).
+fn skipKeyChunk(queryChunk : i32, keyChunk : i32) -> bool {
+  return CAUSAL && SEQUENCE_ORDER && keyChunk > queryChunk;
+}
+
+// The sequence position held by a slot of a row's sorted order (each round's slots hold that round's positions).
+fn slotPosition(row : i32, slot : i32) -> i32 {
+  ${
+    l.hasOrder
+      ? `let p = uniforms.paddedLength;
+  return order[row * ROUNDS * p + slot] - (slot / p) * p;`
+      : 'return slot;'
+  }
+}
+
+fn isValidKey(row : i32, position : i32) -> bool {
+  ${l.hasValid ? 'return valid[(row / HEADS) * uniforms.paddedLength + position] != 0;' : 'return true;'}
+}
+
+// Replace semantics, as the reference: disallowed pairs get ${MASK_LOGIT}, then a query's own position ${SELF_MASK_LOGIT}.
+fn isMasked(queryPosition : i32, keyPosition : i32, keyValid : bool) -> bool {
+  return (CAUSAL && keyPosition > queryPosition) || !keyValid || (SELF_MASK && keyPosition == queryPosition);
+}
+
+fn maskedLogit(logit : f32, queryPosition : i32, keyPosition : i32, keyValid : bool) -> f32 {
+  if (SELF_MASK && keyPosition == queryPosition) { return ${SELF_MASK_LOGIT}; }
+  if ((CAUSAL && keyPosition > queryPosition) || !keyValid) { return ${MASK_LOGIT}; }
+  return logit;
+}
+`;
+}

@@ -1,0 +1,107 @@
+import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+
+import {CHUNK_UNIFORMS, chunkInputNames, chunkPrelude, chunksPerRow, layoutKey, type ChunkLayout} from './layout.js';
+
+/**
+ * Gradient of the queries, query-major: the forward's workgroup layout (one workgroup per chunk of sorted queries,
+ * one thread per query, neighbouring keys and values staged by position a tile at a time). Probabilities are
+ * recomputed from the saved normaliser over all rounds: P_ij = exp(s_ij − max_i) / sum_i, dS_ij = P_ij (dO_i·v_j − delta_i),
+ * dq_i = Σ_j dS_ij k_j. A masked logit is a constant, so its dS is zero.
+ *
+ * Output: float32 [rows, rounds, P, headSize] in sequence order, each round's share; RoundSumProgram adds them.
+ */
+export class ChunkAttentionQueryGradProgram implements WebGPUProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: {x: number[]};
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  variableNames: string[];
+  variableComponents: number[];
+  outputComponent = 4;
+  uniforms = CHUNK_UNIFORMS;
+
+  constructor(private readonly layout: ChunkLayout) {
+    const l = layout;
+    this.outputShape = [l.batch * l.heads, l.rounds, l.length, l.headSize];
+    this.dispatchLayout = {x: [0, 1, 2, 3]};
+    this.dispatch = [l.batch * l.heads * chunksPerRow(l), 1, 1];
+    this.workgroupSize = [l.chunkLength, 1, 1];
+    this.variableNames = chunkInputNames(l, ['query', 'key', 'value', 'dOutput', 'rowStats']);
+    this.variableComponents = this.variableNames.map((name) => (name === 'rowStats' ? 4 : ['query', 'key', 'value', 'dOutput'].includes(name) ? 4 : 1));
+    this.shaderKey = `reformerChunkQueryGrad_${layoutKey(l)}`;
+  }
+
+  getUserCode(): string {
+    const tileVec4s = this.layout.tileRows * (this.layout.headSize / 4);
+    return `
+${chunkPrelude(this.layout)}
+var<workgroup> tileKey : array<vec4<f32>, ${tileVec4s}>;
+var<workgroup> tileValue : array<vec4<f32>, ${tileVec4s}>;
+var<workgroup> tilePosition : array<i32, TILE>;
+var<workgroup> tileValid : array<u32, TILE>;
+
+fn main(_globalIndex : i32) {
+  let group = uniformGroupIndex();
+  if (group >= uniforms.numGroups) { return; }
+  let p = uniforms.paddedLength;
+  let row = group / uniforms.chunksPerRow;
+  let chunk = group % uniforms.chunksPerRow;
+  let t = i32(localId.x);
+  let slot = chunk * CHUNK + t;
+  let queryPosition = slotPosition(row, slot);
+
+  var q : array<vec4<f32>, D4>;
+  var dOut : array<vec4<f32>, D4>;
+  var dq : array<vec4<f32>, D4>;
+  let queryBase = (row * p + queryPosition) * D4;
+  for (var d = 0; d < D4; d++) {
+    q[d] = query[queryBase + d];
+    dOut[d] = dOutput[queryBase + d];
+    dq[d] = vec4<f32>(0.0);
+  }
+  let stats = rowStats[row * p + queryPosition];
+  let rowMax = stats.x;
+  let rowInvSum = stats.y;
+  let rowDelta = stats.z;
+
+  for (var w = 0; w < WINDOW; w++) {
+    let keyChunk = wrapChunk(chunk + w - BEFORE);
+    if (skipKeyChunk(chunk, keyChunk)) { continue; }
+    for (var tile = 0; tile < CHUNK; tile += TILE) {
+      workgroupBarrier();
+      if (t < TILE) {
+        let position = slotPosition(row, keyChunk * CHUNK + tile + t);
+        tilePosition[t] = position;
+        tileValid[t] = select(0u, 1u, isValidKey(row, position));
+      }
+      workgroupBarrier();
+      for (var e = t; e < TILE * D4; e += CHUNK) {
+        let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
+        tileKey[e] = key[source];
+        tileValue[e] = value[source];
+      }
+      workgroupBarrier();
+      for (var j = 0; j < TILE; j++) {
+        let keyPosition = tilePosition[j];
+        let keyValid = tileValid[j] != 0u;
+        var dotQK = 0.0;
+        var dotOV = 0.0;
+        for (var d = 0; d < D4; d++) {
+          dotQK += dot(q[d], tileKey[j * D4 + d]);
+          dotOV += dot(dOut[d], tileValue[j * D4 + d]);
+        }
+        let probability = exp(maskedLogit(dotQK, queryPosition, keyPosition, keyValid) - rowMax) * rowInvSum;
+        let dLogit = select(probability * (dotOV - rowDelta), 0.0, isMasked(queryPosition, keyPosition, keyValid));
+        for (var d = 0; d < D4; d++) { dq[d] += dLogit * tileKey[j * D4 + d]; }
+      }
+    }
+  }
+
+  let round = slot / p;
+  let outBase = ((row * ROUNDS + round) * p + queryPosition) * D4;
+  for (var d = 0; d < D4; d++) { result[outBase + d] = dq[d]; }
+}
+`;
+  }
+}

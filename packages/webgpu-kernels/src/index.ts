@@ -1,0 +1,1 @@
+export {registerWebGPUKernels} from './register.js';

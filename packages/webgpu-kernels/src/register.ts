@@ -1,0 +1,22 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import {chunkedAttentionKernels} from './attention/index.js';
+import {hashBucketsKernels} from './hash/index.js';
+import {bucketSortKernels} from './sort/index.js';
+
+/** A group of kernels for the `webgpu` backend and the gradients that run them. */
+export type KernelSet = {kernels: tf.KernelConfig[]; gradients: tf.GradConfig[]};
+
+const KERNEL_SETS: KernelSet[] = [chunkedAttentionKernels, hashBucketsKernels, bucketSortKernels];
+
+/**
+ * Registers the fused kernels for the `webgpu` backend (idempotent). Afterwards the packages' ops dispatch to
+ * them whenever `webgpu` is the active backend; other backends keep the reference path. Turn them off without
+ * unregistering with `tf.env().set(FUSED_KERNELS_FLAG, false)` (`@reformerjs/lsh-hash`).
+ */
+export function registerWebGPUKernels(): void {
+  for (const {kernels, gradients} of KERNEL_SETS) {
+    for (const kernel of kernels) if (tf.getKernel(kernel.kernelName, 'webgpu') === undefined) tf.registerKernel(kernel);
+    for (const gradient of gradients) if (tf.getGradient(gradient.kernelName) === undefined) tf.registerGradient(gradient);
+  }
+}
