@@ -39,7 +39,7 @@ import sys
 import time
 import traceback
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 VOCAB = 320
 FF_FACTOR = 2
 MODEL_CHUNK = 128
@@ -158,6 +158,8 @@ def make_row(shape: dict) -> dict:
         "base_bytes": None,
         "skipped": None,
         "note": None,
+        # Our fused WebGPU kernels do not apply to the baselines (schema 2: null = not ours to set).
+        "fused": None,
     }
 
 

@@ -1,12 +1,12 @@
 import {describe, expect, it} from 'vitest';
-import {baselineFor, compareWithBaselines, crossovers, depthGrowth, depthOrder, extrapolateMaxLength} from './report/analysis.js';
+import {baselineCells, baselineFor, shortReason, compareWithBaselines, crossovers, depthGrowth, depthOrder, extrapolateMaxLength, fusedPairs} from './report/analysis.js';
 import {makeRow, type Row} from './schema.js';
 import {summarize} from './stats.js';
 import {report} from './schema.test.js';
 
 const timed = (impl: string, length: number, ms: number | null, extra: Partial<Row> = {}): Row => {
   const lsh = impl.includes('lsh');
-  const r = makeRow({impl, kind: 'attention', length, batch: 1, heads: 4, head_size: 64, chunk: lsh ? 64 : null, hashes: lsh ? 4 : null});
+  const r = makeRow({impl, kind: 'attention', length, batch: 1, heads: 4, head_size: 64, chunk: lsh ? 64 : null, hashes: lsh ? 4 : null, fused: false});
   if (ms === null) r.skipped = 'memory';
   else r.fwd_ms = summarize([ms, ms, ms, ms, ms]);
   return {...r, ...extra};
@@ -33,7 +33,7 @@ describe('analysis', () => {
 
   it('depth growth of the peaks, with and without the base', () => {
     const at = (layers: number, reversible: boolean, peak: number, base: number) => {
-      const r = makeRow({impl: 'model-lsh-1', kind: 'train-step', length: 1024, batch: 1, heads: 4, head_size: 64, chunk: 64, hashes: 1, layers, reversible});
+      const r = makeRow({impl: 'model-lsh-1', kind: 'train-step', length: 1024, batch: 1, heads: 4, head_size: 64, chunk: 64, hashes: 1, layers, reversible, fused: false});
       return {...r, peak_bytes: peak, base_bytes: base};
     };
     const [rev, res] = depthGrowth([at(2, true, 100, 10), at(12, true, 110, 20), at(2, false, 100, 10), at(12, false, 500, 20)]);
@@ -77,5 +77,54 @@ describe('analysis', () => {
       ['lsh-4', 'hf-lsh-4', 3],
       ['full', 'sdpa', 5],
     ]);
+  });
+
+  it('pairs the fused run with the reference run of the same suite, shape by shape', () => {
+    const on = {...report([timed('lsh-4', 4096, 20, {fused: true, fused_kernels: ['ReformerChunkedAttention']}), timed('full', 4096, 100, {fused: true, fused_kernels: []})]), config: {fused: true}};
+    const off = {...report([timed('lsh-4', 4096, 200), timed('full', 4096, 100), timed('lsh-1', 4096, 50)]), config: {fused: false}};
+    const otherBackend = {...off, backend: 'webgpu'};
+    const pairs = fusedPairs([otherBackend, on, off]);
+    expect(pairs.map((p) => [p.impl, p.mode, p.reference_ms, p.fused_ms, p.speedup, p.fused_kernels])).toEqual([
+      ['lsh-4', 'fwd_ms', 200, 20, 10, ['ReformerChunkedAttention']],
+      ['full', 'fwd_ms', 100, 100, 1, []],
+    ]);
+    expect(fusedPairs([on])).toEqual([]);
+  });
+
+  it('gives ours over the baseline at every length of ours, or whose figure is missing and why', () => {
+    const ours = report([
+      timed('lsh-4', 4096, 30, {fused: true}),
+      timed('lsh-4', 16384, null, {fused: true, skipped: 'predicted 20 s exceeds the 3 s left of the 100 s time budget'}),
+      timed('lsh-4', 65536, 40, {fused: true}),
+    ]);
+    const theirs = {...report([timed('hf-lsh-4', 4096, 10), timed('hf-lsh-4', 16384, 10)]), suite: 'hf', backend: 'cuda'};
+    const cells = baselineCells([ours], [theirs]).filter((c) => c.mode === 'fwd_ms');
+    expect(cells.map((c) => [c.length, c.path, c.ratio, c.why])).toEqual([
+      [4096, 'fused on, none ran', 3, null],
+      [16384, 'fused on, none ran', null, 'ours: time budget'],
+      [65536, 'fused on, none ran', null, 'hf-lsh-4: not run'],
+    ]);
+    (ours.rows[0] as Row).fused_kernels = ['ReformerChunkedAttention'];
+    expect(new Set(baselineCells([ours], [theirs]).map((c) => c.path))).toEqual(new Set(['fused']));
+    const off = {...report([timed('lsh-4', 4096, 30, {fused: false})]), config: {fused: false}};
+    expect(baselineCells([off], [theirs])[0]!.path).toBe('fused off');
+    expect(baselineCells([report([timed('lsh-4', 4096, 30, {fused: false})])], [theirs])[0]!.path).toBe('reference');
+  });
+
+  it('says in a few words why a mode has no figure, from the row\'s reason or from its note for that mode', () => {
+    // As in the H200 run: sliced for the binding limit, then the forward cut by time and the backward by memory.
+    const sliced = timed('full', 4096, null, {
+      skipped: null,
+      peak_bytes_fwd: 30e9,
+      note:
+        'batch run in slices of 7 to keep [L, L] scores under the 2.00 GiB WebGPU binding limit; fwd not timed: predicted 29 s exceeds the 27 s left of the 193 s time budget; ' +
+        'fwdbwd skipped: predicted peak 113 GiB exceeds the 96 GiB memory budget (default GPU budget)',
+    });
+    expect(shortReason(sliced, 'fwd_ms')).toBe('time budget');
+    expect(shortReason(sliced, 'fwdbwd_ms')).toBe('memory');
+    expect(shortReason(timed('full', 16384, null, {skipped: '[L, L] scores exceed the 2.00 GiB WebGPU binding limit even for one sequence'}), 'fwd_ms')).toBe('binding limit');
+    expect(shortReason(timed('lsh-4', 1024, null, {skipped: 'error: Where for rank 5 is not yet supported'}), 'fwd_ms')).toBe('error');
+    expect(shortReason(timed('lsh-4', 1024, 5), 'fwdbwd_ms')).toBe('not timed');
+    expect(shortReason(undefined, 'fwd_ms')).toBe('not in the grid');
   });
 });

@@ -25,6 +25,15 @@ describe('parseArgs', () => {
     expect(parseArgs(['hf', '--match', 'results/x', '--quick']).passthrough).toEqual(['--match', 'results/x']);
   });
 
+  it('reads generate, --fused on|off (default on), and duplication with its checkpoints', () => {
+    expect(parseArgs(['generate', '--quick']).suite).toBe('generate');
+    expect(parseArgs(['speed']).fused).toBe(true);
+    expect(parseArgs(['speed', '--fused', 'off']).fused).toBe(false);
+    expect(parseArgs(['speed', '--fused=on']).fused).toBe(true);
+    const d = parseArgs(['duplication', '--checkpoints', 'runs/a,runs/b', '--checkpoints=runs/c', '--samples', '64']);
+    expect(d).toMatchObject({suite: 'duplication', checkpoints: ['runs/a', 'runs/b', 'runs/c'], samples: 64});
+  });
+
   it('asks for help without a suite', () => {
     expect(parseArgs(['--help']).help).toBe(true);
   });
@@ -43,6 +52,12 @@ describe('parseArgs', () => {
     [['speed', '--frobnicate'], /unknown option '--frobnicate'/],
     [['speed', 'extra'], /unexpected argument 'extra' after suite 'speed'/],
     [['merge'], /merge: expected at least one results file or directory/],
+    [['speed', '--fused', 'yes'], /--fused: expected on or off, got 'yes'/],
+    [['speed', '--fused'], /--fused: expected on or off, got ''/],
+    [['duplication'], /duplication: expected --checkpoints DIR/],
+    [['duplication', '--checkpoints', ','], /--checkpoints: expected comma-separated checkpoint folders/],
+    [['duplication', '--checkpoints', 'a', '--samples', '0'], /--samples: expected a positive integer, got '0'/],
+    [['speed', '--checkpoints', 'runs/a'], /--checkpoints and --samples are for the duplication suite, not 'speed'/],
   ];
   it.each(bad)('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);

@@ -1,10 +1,11 @@
 // Command-line parsing for `npm run bench -- <suite> [options]`. Pure: no tfjs, no file system.
 
-export const SUITES = ['speed', 'memory-depth', 'memory-length', 'hf', 'duplication', 'all', 'report', 'merge'] as const;
+export const SUITES = ['speed', 'memory-depth', 'memory-length', 'generate', 'hf', 'duplication', 'all', 'report', 'merge'] as const;
 export type Suite = (typeof SUITES)[number];
-/** The suites `all` runs, in order (hf is the Python script; duplication needs checkpoints). */
+/** The suites `all` runs, in order (hf is the Python script; duplication needs checkpoints; generate runs alone). */
 export const MEASURING_SUITES = ['speed', 'memory-depth', 'memory-length'] as const;
-export type MeasuringSuite = (typeof MEASURING_SUITES)[number];
+/** The suites that measure in this process on a tfjs backend. */
+export type MeasuringSuite = (typeof MEASURING_SUITES)[number] | 'generate';
 
 export const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -39,6 +40,12 @@ export interface CliOptions {
   chunk: number;
   /** Skip the whole-model training-step rows of `speed`. */
   noModel: boolean;
+  /** Use the fused kernels where the backend has them registered (--fused on|off, default on). */
+  fused: boolean;
+  /** For `duplication`: the checkpoint folders of `reformer train --task duplication`. */
+  checkpoints: string[];
+  /** For `duplication`: evaluation sequences per column (default: each run's evalSamples). */
+  samples?: number;
   /** Render charts (vega); off with --no-charts. */
   charts: boolean;
   /** For `merge`: the files or directories to read. */
@@ -64,8 +71,10 @@ Suites:
                   by length at fixed batch x length, plus a whole-model training step
   memory-depth    peak bytes of a training step for 2, 4, 8, 12 layers, reversible vs ordinary residuals
   memory-length   peak bytes of a training step by length, full vs LSH; longest length within the budget
+  generate        autoregressive generation: ms per token with the decoding cache against without, by prompt length
   hf              Hugging Face / PyTorch baselines (runs benchmarks/hf/bench_hf.py; GPU machine only)
-  duplication     reserved: needs checkpoints from \`reformer train\`
+  duplication     the paper's Table 2 from checkpoints of \`reformer train --task duplication\`:
+                  duplication --checkpoints DIR[,DIR...] (evaluated by packages/cli/dist/bin.js eval)
   all             speed, memory-depth and memory-length in one process
   report          re-render charts and the summary of a results directory from its JSON files
   merge           our time over Hugging Face's for each shape: merge FILE|DIR ...
@@ -87,6 +96,10 @@ Options:
   --heads N --head-size N     attention heads (default 4 of 64)
   --chunk N                   LSH chunk length (default 64)
   --no-model                  speed: skip the whole-model training step
+  --fused on|off              use the fused kernels where the backend has them (webgpu; default on); the
+                              results of off go to <suite>-<backend>-unfused.json
+  --checkpoints DIR,DIR...    duplication: checkpoint folders (each one row of Table 2)
+  --samples N                 duplication: evaluation sequences (default: each run's evalSamples)
   --no-charts                 do not render SVG charts
   -h, --help                  this text
 `;
@@ -133,6 +146,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     headSize: 64,
     chunk: 64,
     noModel: false,
+    fused: true,
+    checkpoints: [],
     charts: true,
     inputs: [],
     passthrough: [],
@@ -168,6 +183,22 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         opts.backend = b as BackendName;
         break;
       }
+      case '--fused': {
+        const v = value();
+        if (v !== 'on' && v !== 'off') throw new UsageError(`--fused: expected on or off, got '${v ?? ''}'`);
+        opts.fused = v === 'on';
+        break;
+      }
+      case '--checkpoints': {
+        const v = value();
+        const dirs = (v ?? '').split(',').map((d) => d.trim()).filter((d) => d !== '');
+        if (v === undefined || v.startsWith('--') || dirs.length === 0) throw new UsageError(`--checkpoints: expected comma-separated checkpoint folders, got '${v ?? ''}'`);
+        opts.checkpoints.push(...dirs);
+        break;
+      }
+      case '--samples':
+        opts.samples = positiveInt(flag, value());
+        break;
       case '--json':
       case '--out':
       case '--machine': {
@@ -244,6 +275,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   opts.suite = suite as Suite;
   if (opts.suite === 'merge' && opts.inputs.length === 0 && !opts.help) {
     throw new UsageError('merge: expected at least one results file or directory');
+  }
+  if (opts.suite === 'duplication' && opts.checkpoints.length === 0 && !opts.help) {
+    throw new UsageError('duplication: expected --checkpoints DIR[,DIR...] (folders of reformer train --task duplication)');
+  }
+  if (opts.suite !== 'duplication' && (opts.checkpoints.length > 0 || opts.samples !== undefined)) {
+    throw new UsageError(`--checkpoints and --samples are for the duplication suite, not '${opts.suite}'`);
   }
   if (opts.lengths?.some((l) => l < 2)) throw new UsageError(`--lengths: expected lengths >= 2, got ${opts.lengths.join(',')}`);
   return opts;

@@ -4,6 +4,7 @@ import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import {FUSED_KERNELS_FLAG} from '@reformerjs/lsh-hash';
 import type {BackendName} from './args.js';
 import {GiB} from './budget.js';
 import type {DeviceInfo} from './schema.js';
@@ -24,6 +25,14 @@ export interface BackendContext {
   asynchronous: boolean;
   /** A software WebGPU adapter (lavapipe): the code path works, the timings mean nothing. */
   software: boolean;
+  /** The fused-kernel flag as set (--fused on|off). */
+  fusedFlag: boolean;
+  /** Kernels @reformerjs/webgpu-kernels registered for this backend (empty on cpu and wasm). */
+  fusedKernels: string[];
+  /** The flag is on and this backend has fused kernels: the ops dispatch to them where a call fits. */
+  fused: boolean;
+  /** Why the fused kernels could not be registered (the run then takes the reference path), or null. */
+  fusedError: string | null;
   /** Drop the references that keep the process alive (WebGPU), before exiting. */
   close(): void;
 }
@@ -33,7 +42,7 @@ export const WASM_HEAP_BYTES = 4294901760;
 
 const require = createRequire(import.meta.url);
 
-function packageVersion(name: string): string {
+export function packageVersion(name: string): string {
   try {
     const file = require.resolve(`${name}/package.json`);
     return (JSON.parse(readFileSync(file, 'utf8')) as {version: string}).version;
@@ -42,7 +51,7 @@ function packageVersion(name: string): string {
   }
 }
 
-function cpuDevice(): DeviceInfo {
+export function cpuDevice(): DeviceInfo {
   const cpus = os.cpus();
   const model = (cpus[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim();
   return {
@@ -83,7 +92,11 @@ async function setUpWebGPU(): Promise<{adapterInfo: Record<string, string>; limi
     maxBufferSize: Number(adapter.limits.maxBufferSize),
     maxComputeWorkgroupsPerDimension: Number(adapter.limits.maxComputeWorkgroupsPerDimension),
   };
-  await import('@tensorflow/tfjs-backend-webgpu');
+  const webgpuModule = await import('@tensorflow/tfjs-backend-webgpu');
+  // The backend registers itself only if navigator.gpu existed when the module was first evaluated. In the
+  // bundle, a static (non-type) import of it anywhere in the bundled sources is hoisted to the top and evaluated
+  // before the lines above: register the same factory here in that case.
+  if (tf.findBackendFactory('webgpu') == null) registerWebGPUFactory(webgpuModule.WebGPUBackend);
   return {
     adapterInfo,
     limits,
@@ -94,7 +107,58 @@ async function setUpWebGPU(): Promise<{adapterInfo: Record<string, string>; limi
   };
 }
 
-export async function setUpBackend(name: BackendName, memBudgetGiB?: number): Promise<BackendContext> {
+/** tfjs-backend-webgpu's own factory (its base.ts in 4.22): the adapter, the device with the adapter's limits. */
+function registerWebGPUFactory(backendClass: unknown): void {
+  const WebGPUBackend = backendClass as new (device: unknown, adapterInfo?: unknown) => tf.KernelBackend;
+  interface Adapter {
+    features: Set<string>;
+    limits: Record<string, number>;
+    info?: unknown;
+    requestDevice(d: object): Promise<unknown>;
+  }
+  tf.registerBackend(
+    'webgpu',
+    async () => {
+      const gpu = (globalThis as unknown as {navigator: {gpu: {requestAdapter(o: object): Promise<Adapter | null>}}}).navigator.gpu;
+      const adapter = await gpu.requestAdapter({powerPreference: tf.env().get('WEBGPU_USE_LOW_POWER_GPU') ? 'low-power' : 'high-performance'});
+      if (!adapter) throw new Error('webgpu: no adapter');
+      const requiredFeatures: unknown[] = [];
+      if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+      if (adapter.features.has('bgra8unorm-storage')) requiredFeatures.push(['bgra8unorm-storage']);
+      const l = adapter.limits;
+      const device = await adapter.requestDevice({
+        requiredFeatures,
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+          maxBufferSize: l.maxBufferSize,
+          maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      return new WebGPUBackend(device, adapter.info);
+    },
+    3,
+  );
+}
+
+/**
+ * Registers @reformerjs/webgpu-kernels' fused kernels for webgpu; returns the names it added. Imported only here:
+ * on other backends the module is never evaluated.
+ */
+async function registerFusedKernels(): Promise<string[]> {
+  const before = new Set(tf.getKernelsForBackend('webgpu').map((k) => k.kernelName));
+  const {registerWebGPUKernels} = await import('@reformerjs/webgpu-kernels');
+  registerWebGPUKernels();
+  return tf
+    .getKernelsForBackend('webgpu')
+    .map((k) => k.kernelName)
+    .filter((n) => !before.has(n))
+    .sort();
+}
+
+export async function setUpBackend(name: BackendName, memBudgetGiB?: number, fusedFlag = true): Promise<BackendContext> {
   const device = cpuDevice();
   const versions: Record<string, string> = {
     node: process.versions.node,
@@ -104,6 +168,8 @@ export async function setUpBackend(name: BackendName, memBudgetGiB?: number): Pr
   let close = (): void => {};
   let bindingLimit: number | null = null;
   let software = false;
+  let fusedKernels: string[] = [];
+  let fusedError: string | null = null;
   let memoryBudget: number;
   let memoryBudgetReason: string;
 
@@ -132,6 +198,13 @@ export async function setUpBackend(name: BackendName, memBudgetGiB?: number): Pr
     }
     // Small ops would otherwise run on the CPU, with readbacks: not the GPU path being measured.
     tf.env().set('WEBGPU_CPU_FORWARD', false);
+    try {
+      fusedKernels = await registerFusedKernels();
+    } catch (e) {
+      // Measure the reference path rather than nothing; the report says so.
+      fusedError = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+      console.error(`--backend webgpu: the fused kernels could not be registered: ${fusedError}`);
+    }
   } else {
     memoryBudget = os.totalmem() / 2;
     memoryBudgetReason = 'half the host memory';
@@ -143,6 +216,8 @@ export async function setUpBackend(name: BackendName, memBudgetGiB?: number): Pr
   if (!(await tf.setBackend(name))) throw new Error(`--backend ${name}: the backend failed to initialise on this machine`);
   await tf.ready();
   if (name === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
+  // Registered by @reformerjs/lsh-hash (imported above); read by the packages' ops at each call.
+  tf.env().set(FUSED_KERNELS_FLAG, fusedFlag);
   return {
     name,
     device,
@@ -152,6 +227,10 @@ export async function setUpBackend(name: BackendName, memBudgetGiB?: number): Pr
     memoryBudgetReason,
     asynchronous: name === 'webgpu',
     software,
+    fusedFlag,
+    fusedKernels,
+    fused: fusedFlag && fusedKernels.length > 0,
+    fusedError,
     close,
   };
 }

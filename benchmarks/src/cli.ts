@@ -1,13 +1,13 @@
 // `npm run bench -- <suite> [options]`: runs a suite, prints its table, writes JSON, chart and summary.
 import {spawnSync} from 'node:child_process';
-import {existsSync, readFileSync, statSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, statSync} from 'node:fs';
 import os from 'node:os';
 import {dirname, isAbsolute, join, relative, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {MEASURING_SUITES, parseArgs, USAGE, UsageError, type CliOptions, type MeasuringSuite} from './args.js';
 import {compareWithBaselines} from './report/analysis.js';
-import {comparisonTable} from './report/summary.js';
-import {SCHEMA_VERSION, reportProblems, type Report} from './schema.js';
+import {comparisonTable, jsonFileName} from './report/summary.js';
+import {SCHEMA_VERSION, reportProblems, type Report, type Row} from './schema.js';
 import {readReports, writeCharts, writeJson, writeReport, writeSummary} from './output.js';
 
 /** benchmarks/ (this file is benchmarks/dist/cli.js, or benchmarks/src/cli.ts under tsx). */
@@ -28,37 +28,36 @@ function invocation(): string {
   return `node ${relative(process.cwd(), process.argv[1] ?? 'benchmarks/dist/cli.js')} ${args} (in ${relative(REPO_DIR, process.cwd()) || '.'})`;
 }
 
-export const DUPLICATION_MESSAGE =
-  'duplication: not measured yet. This suite evaluates the duplication task (the paper\'s Figure 4: a model trained to copy ' +
-  'the first half of a sequence into the second), so it needs checkpoints from `reformer train` first; it is reserved ' +
-  'until they exist.';
-
 async function runMeasuring(opts: CliOptions, suites: readonly MeasuringSuite[]): Promise<number> {
   const {setUpBackend, gitCommit, machineSlug} = await import('./backend.js');
   const {newSession} = await import('./measure.js');
   const {MEMORY_METHOD, TIMING_METHOD} = await import('./timing.js');
-  const {textTable} = await import('./report/format.js');
+  const GENERATE_TIMING_METHOD =
+    'generate() from @reformerjs/reformer-model, batch 1, temperature 1, seed 0, after a warm-up generation of each mode: each ' +
+    'figure is over the intervals between consecutive tokens handed out by its onToken callback (the step or the whole ' +
+    'forward, the read-back of the logits, the sampling): median, min and max of >= 5 tokens; the first token apart.';
+  const {reportTextTable} = await import('./report/format.js');
   const {answers} = await import('./report/summary.js');
-  const ctx = await setUpBackend(opts.backend, opts.memBudgetGiB);
+  const ctx = await setUpBackend(opts.backend, opts.memBudgetGiB, opts.fused);
   const machine = opts.machine ?? machineSlug(ctx);
   const outDir = opts.out ? userPath(opts.out) : join(PACKAGE_DIR, 'results', machine);
   const commit = gitCommit(REPO_DIR);
   log(`device: ${ctx.device.description}`);
   log(`backend ${ctx.name}; memory budget ${(ctx.memoryBudget / 1024 ** 3).toFixed(2)} GiB (${ctx.memoryBudgetReason}); results in ${outDir}`);
   if (ctx.software) log('note: software WebGPU adapter: this checks the code path; its timings mean nothing.');
+  log(
+    ctx.fusedKernels.length > 0
+      ? `fused kernels ${ctx.fusedFlag ? 'on' : 'off (--fused off)'}: ${ctx.fusedKernels.join(', ')} registered for ${ctx.name}`
+      : `fused kernels: none registered for ${ctx.name} (the reference path)`,
+  );
   const budgetS = opts.budgetS ?? (opts.quick ? 170 : undefined);
   const reports: Report[] = [];
   let failed = false;
   for (const suite of suites) {
-    const session = newSession(ctx, opts.reps, budgetS, log);
     const date = new Date().toISOString();
     const load = os.loadavg()[0]!;
     const start = performance.now();
-    let result;
-    if (suite === 'speed') result = await (await import('./suites/speed.js')).runSpeed(session, opts);
-    else if (suite === 'memory-depth') result = await (await import('./suites/memory.js')).runMemoryDepth(session, opts);
-    else result = await (await import('./suites/memory.js')).runMemoryLength(session, opts);
-    const report: Report = {
+    const envelope = (rows: Report['rows'], config: Record<string, unknown>, notes: string[]): Report => ({
       schema: SCHEMA_VERSION,
       suite,
       backend: ctx.name,
@@ -73,14 +72,43 @@ async function runMeasuring(opts: CliOptions, suites: readonly MeasuringSuite[])
         reps: opts.reps,
         budget_s: budgetS ?? null,
         memory_budget_bytes: ctx.memoryBudget,
-        ...result.config,
+        fused: ctx.fusedFlag,
+        fused_kernels: ctx.fusedKernels,
+        ...config,
       },
-      method: {timing: TIMING_METHOD, memory: MEMORY_METHOD},
+      method:
+        suite === 'generate'
+          ? {timing: GENERATE_TIMING_METHOD, memory: 'not measured'}
+          : {timing: TIMING_METHOD, memory: MEMORY_METHOD},
       load: {start: Number(load.toFixed(2)), end: Number(os.loadavg()[0]!.toFixed(2))},
       elapsed_s: Number(((performance.now() - start) / 1000).toFixed(1)),
-      rows: result.rows,
-      notes: [...(ctx.software ? ['Software WebGPU adapter (lavapipe): the code path was checked; timings mean nothing.'] : []), ...result.notes],
+      rows,
+      notes: [
+        ...(ctx.software ? ['Software WebGPU adapter (lavapipe): the code path was checked; timings mean nothing.'] : []),
+        ...(ctx.fusedError ? [`The fused kernels could not be registered (${ctx.fusedError}): every row ran the reference path.`] : []),
+        ...notes,
+      ],
+    });
+    // The JSON is rewritten after every row that ran, so that a run stopped from outside (gpu-run.sh's timeout)
+    // still leaves what it measured; the finished report replaces it.
+    const done: Row[] = [];
+    const partial = (row: Row) => {
+      done.push(row);
+      try {
+        const report = envelope([...done], {}, ['Partial: the suite did not finish; these are the rows it had run, in the order it ran them.']);
+        mkdirSync(outDir, {recursive: true});
+        writeJson(join(outDir, jsonFileName(report)), report);
+      } catch (e) {
+        log(`could not write the partial report: ${(e as Error).message}`);
+      }
     };
+    const session = newSession(ctx, opts.reps, budgetS, log, partial);
+    let result;
+    if (suite === 'speed') result = await (await import('./suites/speed.js')).runSpeed(session, opts);
+    else if (suite === 'generate') result = await (await import('./suites/generate.js')).runGenerate(session, opts);
+    else if (suite === 'memory-depth') result = await (await import('./suites/memory.js')).runMemoryDepth(session, opts);
+    else result = await (await import('./suites/memory.js')).runMemoryLength(session, opts);
+    const report = envelope(result.rows, result.config, result.notes);
     const problems = reportProblems(report);
     if (problems.length > 0) {
       failed = true;
@@ -88,7 +116,7 @@ async function runMeasuring(opts: CliOptions, suites: readonly MeasuringSuite[])
     }
     log('');
     log(`${suite} (${ctx.name}, ${report.elapsed_s} s)`);
-    log(textTable(report.rows));
+    log(reportTextTable(report.rows));
     for (const line of answers(report)) log(line);
     log('');
     const files = await writeReport(outDir, report, {charts: opts.charts, log});
@@ -102,6 +130,81 @@ async function runMeasuring(opts: CliOptions, suites: readonly MeasuringSuite[])
   }
   ctx.close();
   return failed ? 1 : 0;
+}
+
+/** `duplication`: the paper's Table 2 from checkpoints, each evaluated by the built CLI (`reformer eval`). */
+async function runDuplicationSuite(opts: CliOptions): Promise<number> {
+  const {runDuplication} = await import('./suites/duplication.js');
+  const {cpuDevice, gitCommit, packageVersion} = await import('./backend.js');
+  const {reportTextTable} = await import('./report/format.js');
+  const {table2Markdown} = await import('./suites/duplication.js');
+  const cli = process.env.REFORMER_CLI ? userPath(process.env.REFORMER_CLI) : join(REPO_DIR, 'packages', 'cli', 'dist', 'bin.js');
+  if (!existsSync(cli)) {
+    console.error(`duplication: ${cli} not found; build the CLI first: npm run build --workspace @reformerjs/cli`);
+    return 2;
+  }
+  const device = cpuDevice();
+  const machine = opts.machine ?? `cpu-${device.cpus}core-node${process.versions.node.split('.')[0]}`;
+  const outDir = opts.out ? userPath(opts.out) : join(PACKAGE_DIR, 'results', machine);
+  const date = new Date().toISOString();
+  const load = os.loadavg()[0]!;
+  const start = performance.now();
+  log(`duplication: ${opts.checkpoints.length} checkpoint(s), evaluated by ${relative(REPO_DIR, cli)} eval --backend ${opts.backend}; results in ${outDir}`);
+  const result = runDuplication({
+    checkpoints: opts.checkpoints,
+    resolve: userPath,
+    cwd: process.env.INIT_CWD ?? process.cwd(),
+    cli,
+    backend: opts.backend,
+    samples: opts.samples,
+    log,
+  });
+  const report: Report = {
+    schema: SCHEMA_VERSION,
+    suite: 'duplication',
+    // What the CLI reported running on (it chooses the same backend as --backend, or fails).
+    backend: result.backends.length === 1 ? result.backends[0]! : result.backends.length === 0 ? opts.backend : result.backends.join('+'),
+    machine,
+    device,
+    versions: {node: process.versions.node, '@tensorflow/tfjs': packageVersion('@tensorflow/tfjs'), '@tensorflow/tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm')},
+    commit: gitCommit(REPO_DIR),
+    date,
+    config: {
+      command: invocation(),
+      checkpoints: opts.checkpoints,
+      samples: opts.samples ?? null,
+      cli: relative(REPO_DIR, cli),
+      cli_built: statSync(cli).mtime.toISOString(),
+      evaluations: result.headings,
+    },
+    method: {
+      timing: 'not timed',
+      memory: 'not measured',
+    },
+    load: {start: Number(load.toFixed(2)), end: Number(os.loadavg()[0]!.toFixed(2))},
+    elapsed_s: Number(((performance.now() - start) / 1000).toFixed(1)),
+    rows: result.rows,
+    notes: [
+      'Each checkpoint is evaluated by `reformer eval --checkpoint DIR` (packages/cli: the fixed evaluation sequences of the ' +
+        "duplication task, token accuracy of the argmax on the copied half, the columns through reformer-model's attentionOverride); " +
+        'accuracies are parsed from what it prints (percent to one decimal).',
+      "The paper's figures (Table 2) are for its model (|w| = 511, length 1024) trained to convergence; rows of ours that name " +
+        'another preset or length are not the same experiment: the comparison shows the pattern, not a reproduction.',
+      'commit: of the benchmark bundle; the evaluation ran the CLI build named in config.cli (built at config.cli_built).',
+      ...result.notes,
+    ],
+  };
+  const problems = reportProblems(report);
+  if (problems.length > 0) log(`report of duplication is not valid: ${problems.slice(0, 5).join('; ')}`);
+  log('');
+  log(reportTextTable(report.rows));
+  const table = table2Markdown(result.rows);
+  if (table) log(`\n${table}`);
+  log('');
+  const files = await writeReport(outDir, report, {charts: opts.charts, log});
+  log(`wrote ${files.map((f) => f.replace(`${REPO_DIR}/`, '')).join(', ')}`);
+  if (opts.json) writeJson(userPath(opts.json), report);
+  return problems.length > 0 || result.rows.some((r) => r.skipped !== null) ? 1 : 0;
 }
 
 /** `hf`: the Python baselines (torch + transformers exist only on the GPU machine), then the merge. */
@@ -191,8 +294,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (opts.suite) {
     case 'duplication':
-      console.error(DUPLICATION_MESSAGE);
-      return 2;
+      return runDuplicationSuite(opts);
     case 'hf':
       return runHf(opts);
     case 'merge':

@@ -24,10 +24,18 @@ export interface Session {
   log: (line: string) => void;
   /** Errors in a row; after a few, the backend is presumed broken (a wasm trap can corrupt its heap). */
   errors: number;
+  /** Called after each row that ran (measured or failed), e.g. to write the partial report. */
+  onRowDone?: (row: Row) => void;
 }
 
-export function newSession(ctx: BackendContext, reps: number, budgetS: number | undefined, log: (line: string) => void): Session {
-  return {ctx, reps, budget: new TimeBudget(budgetS), times: new Predictor(), peaks: new Predictor(), log, errors: 0};
+export function newSession(
+  ctx: BackendContext,
+  reps: number,
+  budgetS: number | undefined,
+  log: (line: string) => void,
+  onRowDone?: (row: Row) => void,
+): Session {
+  return {ctx, reps, budget: new TimeBudget(budgetS), times: new Predictor(), peaks: new Predictor(), log, errors: 0, onRowDone};
 }
 
 export interface MeasureRequest {
@@ -107,8 +115,13 @@ export async function measureRow(s: Session, row: Row, req: MeasureRequest): Pro
   try {
     workload = req.make();
     row.base_bytes = tf.memory().numBytes;
+    const fusedSeen = new Set<string>();
+    row.fused_kernels = [];
     const measureMode = async (mode: 'fwd' | 'fwdbwd', fn: RunFn, timed: boolean): Promise<void> => {
       const profiled = await profileOnce(fn);
+      // Which of the fused kernels the ops dispatched to (none where a call does not fit them, or with --fused off).
+      for (const k of profiled.kernelNames) if (ctx.fusedKernels.includes(k)) fusedSeen.add(k);
+      row.fused_kernels = [...fusedSeen].sort();
       const extra = profiled.peakBytes - profiled.baseBytes;
       if (mode === 'fwd') row.peak_bytes_fwd = profiled.peakBytes;
       else row.peak_bytes = profiled.peakBytes;
@@ -160,4 +173,5 @@ export async function measureRow(s: Session, row: Row, req: MeasureRequest): Pro
     .filter(Boolean)
     .join(', ');
   s.log(`  ${row.skipped ? 'FAIL' : 'done'} ${label}: ${row.skipped ?? figures}${row.note ? ` (${row.note})` : ''} [${formatMs(performance.now() - started)}]`);
+  s.onRowDone?.(row);
 }

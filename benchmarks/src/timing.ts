@@ -47,6 +47,8 @@ export interface Profiled {
   peakBytes: number;
   baseBytes: number;
   kernels: number;
+  /** The names of the kernels that ran, each once, sorted. */
+  kernelNames: string[];
 }
 
 interface KernelTimer {
@@ -59,7 +61,7 @@ interface KernelTimer {
  * is wanted. Timing every kernel would perturb the run, and where a backend has no timer tfjs falls back to a
  * synchronous dataSync() of every output, which WebGPU in Node cannot do at all.
  */
-async function profileBytes(query: () => Promise<tf.Tensor[]>): Promise<{peakBytes: number; kernels: number}> {
+async function profileBytes(query: () => Promise<tf.Tensor[]>): Promise<{peakBytes: number; kernels: number; kernelNames: string[]}> {
   const profiler = (tf.engine() as unknown as {profiler?: {backendTimer: KernelTimer}}).profiler;
   const original = profiler?.backendTimer;
   if (profiler) {
@@ -73,7 +75,7 @@ async function profileBytes(query: () => Promise<tf.Tensor[]>): Promise<{peakByt
   }
   try {
     const info = await tf.profile(query);
-    return {peakBytes: info.peakBytes, kernels: info.kernels.length};
+    return {peakBytes: info.peakBytes, kernels: info.kernels.length, kernelNames: [...new Set(info.kernels.map((k) => k.name))].sort()};
   } finally {
     if (profiler && original) profiler.backendTimer = original;
   }
@@ -93,7 +95,7 @@ export async function profileOnce(fn: RunFn): Promise<Profiled> {
   tf.dispose(outputs);
   // No kernel at all would give -Infinity.
   const peakBytes = Number.isFinite(info.peakBytes) ? Math.max(info.peakBytes, baseBytes) : baseBytes;
-  return {ms, peakBytes, baseBytes, kernels: info.kernels};
+  return {ms, peakBytes, baseBytes, kernels: info.kernels, kernelNames: info.kernelNames};
 }
 
 /**

@@ -1,6 +1,6 @@
 // The answers a report gives: where LSH overtakes full attention and by how much, how memory grows with
 // depth, and our time over the baselines'. Pure.
-import {shapeKey, type Report, type Row} from '../schema.js';
+import {measuredRows, shapeKey, type Report, type Row} from '../schema.js';
 import {ratio} from '../stats.js';
 
 export type Mode = 'fwd_ms' | 'fwdbwd_ms';
@@ -92,6 +92,10 @@ export interface Comparison {
   ratio: number;
   ours_backend: string;
   theirs_backend: string;
+  /** Whether our row ran with the fused kernels on (schema 2); absent for schema 1 rows (the reference path). */
+  ours_fused?: boolean | null;
+  /** pathOf(our report, impl); absent for schema 1 reports. */
+  ours_path?: string;
 }
 
 /** Which baseline row answers which of ours: HF's LSH layer for ours, SDPA for full attention, HF's model for our model. */
@@ -106,10 +110,10 @@ export function baselineFor(impl: string): string[] {
 /** Our time over the baselines' for every shape both measured. */
 export function compareWithBaselines(ours: readonly Report[], theirs: readonly Report[]): Comparison[] {
   const index = new Map<string, {row: Row; backend: string}>();
-  for (const rep of theirs) for (const row of rep.rows) index.set(shapeKey(row, row.impl), {row, backend: rep.backend});
+  for (const rep of theirs) for (const row of measuredRows(rep)) index.set(shapeKey(row, row.impl), {row, backend: rep.backend});
   const out: Comparison[] = [];
   for (const rep of ours) {
-    for (const row of rep.rows) {
+    for (const row of measuredRows(rep)) {
       for (const base of baselineFor(row.impl)) {
         const match = index.get(shapeKey(row, base));
         if (!match) continue;
@@ -129,8 +133,133 @@ export function compareWithBaselines(ours: readonly Report[], theirs: readonly R
             ratio: ratio(a, b)!,
             ours_backend: rep.backend,
             theirs_backend: match.backend,
+            ...(row.fused === undefined ? {} : {ours_fused: row.fused, ours_path: pathOf(rep, row.impl)}),
           });
         }
+      }
+    }
+  }
+  return out;
+}
+
+function reasonClass(text: string): string | null {
+  if (/binding limit/.test(text)) return 'binding limit';
+  if (/memory budget|out of memory/i.test(text)) return 'memory';
+  if (/time budget/.test(text)) return 'time budget';
+  if (/^error|CUDA/.test(text)) return 'error';
+  if (/dry run/.test(text)) return 'dry run';
+  return null;
+}
+
+/** Why a row has no figure for a mode, in a few words (the row says it in full). */
+export function shortReason(row: Row | undefined, mode: Mode): string {
+  if (!row) return 'not in the grid';
+  if (row.skipped) return reasonClass(row.skipped) ?? 'skipped';
+  // The row ran but this mode has no figure: its note says why ("fwd not timed: ...", "fwdbwd skipped: ...").
+  const tag = mode === 'fwd_ms' ? 'fwd ' : 'fwdbwd ';
+  const part = (row.note ?? '').split('; ').find((p) => p.startsWith(tag));
+  return (part && reasonClass(part)) ?? 'not timed';
+}
+
+/**
+ * Which path an implementation's rows of a report took, for labels: 'fused' (a fused kernel ran in some row),
+ * 'fused on, none ran' (the kernels were on but no call fitted them), 'fused off' (--fused off), 'reference' (no
+ * fused kernels on this backend), or '' (schema 1: before fused kernels existed).
+ */
+export function pathOf(report: Report, impl: string): string {
+  const rows = measuredRows(report).filter((r) => r.impl === impl);
+  if (rows.some((r) => (r.fused_kernels?.length ?? 0) > 0)) return 'fused';
+  if (rows.some((r) => r.fused === true)) return 'fused on, none ran';
+  if (report.config.fused === false) return 'fused off';
+  if (rows.some((r) => r.fused === false)) return 'reference';
+  return '';
+}
+
+export interface BaselineCell {
+  impl: string;
+  /** pathOf(our report, impl). */
+  path: string;
+  /** Our row's fused setting (schema 2), or undefined (schema 1: the reference path). */
+  fused: boolean | null | undefined;
+  baseline: string;
+  length: number;
+  mode: Mode;
+  ours_ms: number | null;
+  theirs_ms: number | null;
+  /** ours ÷ theirs, or null with `why`. */
+  ratio: number | null;
+  why: string | null;
+}
+
+/**
+ * Our time over the baseline's for every row of our speed-like reports (attention and train-step rows) and each
+ * baseline that answers it, whether or not both were measured: a missing figure says whose and why. For the
+ * table by length (e.g. 4K, 16K, 64K) of each implementation.
+ */
+export function baselineCells(ours: readonly Report[], theirs: readonly Report[]): BaselineCell[] {
+  const index = new Map<string, Row>();
+  for (const rep of theirs) for (const row of measuredRows(rep)) index.set(shapeKey(row, row.impl), row);
+  const cells: BaselineCell[] = [];
+  for (const rep of ours) {
+    for (const row of measuredRows(rep)) {
+      const path = pathOf(rep, row.impl);
+      for (const base of baselineFor(row.impl)) {
+        const match = index.get(shapeKey(row, base));
+        for (const mode of ['fwd_ms', 'fwdbwd_ms'] as const) {
+          const a = row[mode]?.median ?? null;
+          const b = match?.[mode]?.median ?? null;
+          const why = a === null ? `ours: ${shortReason(row, mode)}` : b === null ? `${base}: ${match ? shortReason(match, mode) : 'not run'}` : null;
+          cells.push({impl: row.impl, path, fused: row.fused, baseline: base, length: row.length, mode, ours_ms: a, theirs_ms: b, ratio: a !== null && b !== null && b > 0 ? ratio(a, b) : null, why});
+        }
+      }
+    }
+  }
+  return cells;
+}
+
+export interface FusedPair {
+  impl: string;
+  kind: Row['kind'];
+  length: number;
+  batch: number;
+  mode: Mode;
+  reference_ms: number | null;
+  fused_ms: number | null;
+  /** reference ÷ fused: how many times faster the fused kernels made it; null unless both ran. */
+  speedup: number | null;
+  /** The fused kernels that ran in the fused row (none: the fused run took the reference path for this row). */
+  fused_kernels: string[] | null;
+}
+
+/**
+ * The same suite run with --fused off and on (same backend, same grid): reference ÷ fused time per shape. Pairs
+ * reports by suite, backend and quick; rows by shape key.
+ */
+export function fusedPairs(reports: readonly Report[]): FusedPair[] {
+  const out: FusedPair[] = [];
+  const fusedReports = reports.filter((r) => r.config.fused === true);
+  for (const on of fusedReports) {
+    const off = reports.find((r) => r.config.fused === false && r.suite === on.suite && r.backend === on.backend && r.config.quick === on.config.quick);
+    if (!off) continue;
+    const offRows = new Map(measuredRows(off).map((r) => [shapeKey(r, r.impl), r]));
+    for (const row of measuredRows(on)) {
+      const ref = offRows.get(shapeKey(row, row.impl));
+      if (!ref) continue;
+      for (const mode of ['fwd_ms', 'fwdbwd_ms'] as const) {
+        const a = ref[mode]?.median ?? null;
+        const b = row[mode]?.median ?? null;
+        if (a === null && b === null) continue;
+        out.push({
+          impl: row.impl,
+          kind: row.kind,
+          length: row.length,
+          batch: row.batch,
+          mode,
+          reference_ms: a,
+          fused_ms: b,
+          speedup: a !== null && b !== null ? ratio(a, b) : null,
+          fused_kernels: row.fused_kernels ?? null,
+        });
       }
     }
   }

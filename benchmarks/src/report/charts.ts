@@ -1,6 +1,6 @@
 // SVG charts: vega-lite specs compiled to vega and rendered headless by View.toSVG (no canvas). The specs take
 // only the report's rows, sorted, so the same JSON gives byte-identical SVG.
-import type {Report, Row} from '../schema.js';
+import {generationRows, measuredRows, type Report, type Row} from '../schema.js';
 
 const MiB = 1024 ** 2;
 
@@ -47,13 +47,15 @@ function lengthAxis(data: readonly {length: number}[]): Spec {
 }
 
 function title(report: Report, what: string): Spec {
-  return {text: what, subtitle: `${report.machine} · ${report.backend} · ${report.commit.slice(0, 12)}`, anchor: 'start'};
+  // Which path ran, where the report says (schema 2): the fused kernels or the reference ops.
+  const path = report.config.fused === false ? ' · fused kernels off' : report.rows.some((r) => r.fused === true) ? ' · fused kernels on' : '';
+  return {text: what, subtitle: `${report.machine} · ${report.backend}${path} · ${report.commit.slice(0, 12)}`, anchor: 'start'};
 }
 
 /** Time against length, log-log, full and LSH side by side: forward and forward + backward panels. */
 export function speedSpec(report: Report): Spec | null {
   const data: {impl: string; length: number; mode: string; ms: number}[] = [];
-  for (const r of report.rows) {
+  for (const r of measuredRows(report)) {
     if (r.kind !== 'attention') continue;
     if (r.fwd_ms) data.push({impl: r.impl, length: r.length, mode: 'forward', ms: r.fwd_ms.median});
     if (r.fwdbwd_ms) data.push({impl: r.impl, length: r.length, mode: 'forward + backward', ms: r.fwdbwd_ms.median});
@@ -89,12 +91,13 @@ export function speedSpec(report: Report): Spec | null {
 
 /** Peak memory of a training step against depth, reversible against residual. */
 export function depthSpec(report: Report): Spec | null {
-  const data = report.rows
+  const rows = measuredRows(report);
+  const data = rows
     .filter((r) => r.peak_bytes !== null)
     .map((r) => ({stack: r.reversible ? 'reversible' : 'residual', layers: r.layers, peak: r.peak_bytes! / MiB}))
     .sort((a, b) => (a.stack < b.stack ? -1 : a.stack > b.stack ? 1 : a.layers - b.layers));
   if (data.length === 0) return null;
-  const r0 = report.rows[0]!;
+  const r0 = rows[0]!;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: title(report, `Peak memory of a training step against depth (length ${r0.length}, batch ${r0.batch})`),
@@ -112,7 +115,8 @@ export function depthSpec(report: Report): Spec | null {
 
 /** Peak memory of a training step against length, full against LSH, with the budget. */
 export function lengthSpec(report: Report): Spec | null {
-  const data = report.rows
+  const rows = measuredRows(report);
+  const data = rows
     .filter((r) => r.peak_bytes !== null)
     .map((r) => ({impl: r.impl, length: r.length, peak: r.peak_bytes! / MiB}))
     .sort(byImplThenLength);
@@ -143,15 +147,45 @@ export function lengthSpec(report: Report): Spec | null {
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: title(report, `Peak memory of a training step against length (batch ${report.rows[0]!.batch})`),
+    title: title(report, `Peak memory of a training step against length (batch ${rows[0]!.batch})`),
     width: WIDTH,
     height: HEIGHT,
     layer: layers,
   };
 }
 
+/** Time per generated token against the prompt length, with the decoding cache and without (log-log). */
+export function generateSpec(report: Report): Spec | null {
+  const data = generationRows(report)
+    .filter((r) => r.ms_per_token !== null)
+    .map((r) => ({mode: r.impl === 'generate-cached' ? 'with the cache' : 'without (whole forward)', length: r.prompt_length, ms: r.ms_per_token!.median}))
+    .sort((a, b) => (a.mode < b.mode ? -1 : a.mode > b.mode ? 1 : a.length - b.length));
+  if (data.length === 0) return null;
+  const model = report.config.model as {layers?: number; hashes?: number} | undefined;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: title(report, `Generation: time per token against prompt length (${model?.layers ?? '?'} layers, batch 1)`),
+    width: WIDTH,
+    height: HEIGHT,
+    data: {values: data},
+    mark: {type: 'line', point: true},
+    encoding: {
+      x: {field: 'length', type: 'quantitative', scale: {type: 'log', base: 2}, axis: {...lengthAxis(data), title: 'prompt length'}},
+      y: {field: 'ms', type: 'quantitative', scale: {type: 'log'}, axis: {title: 'ms per token (median)'}},
+      color: {
+        field: 'mode',
+        type: 'nominal',
+        title: 'decoding',
+        scale: {domain: ['with the cache', 'without (whole forward)'], range: [COLORS['lsh-4']!, COLORS.full!]},
+      },
+    },
+  };
+}
+
 export function specFor(report: Report): Spec | null {
   switch (report.suite) {
+    case 'generate':
+      return generateSpec(report);
     case 'speed':
       return speedSpec(report);
     case 'memory-depth':

@@ -1,12 +1,12 @@
 // generate: tokens per second of autoregressive generation from a causal Reformer LM, with the decoding cache
 // (one position per token) against rerunning the forward on the whole prefix for every token, by prompt length.
-//
-// Its rows are not the attention / train-step rows of schema.ts: to wire it into the CLI, add the suite name to
-// args.ts and a row kind (or a row type of its own, as here) to schema.ts.
+// Its rows are schema.ts's GenerationRow (kind 'generate').
 import * as tf from '@tensorflow/tfjs';
 import {generate, ReformerConfig, ReformerModelWithLMHead} from '@reformerjs/reformer-model';
 import type {CliOptions} from '../args.js';
+import {formatMs} from '../budget.js';
 import type {Session} from '../measure.js';
+import type {GenerationRow} from '../schema.js';
 import {roundSig, summarize, type Timing} from '../stats.js';
 
 /** The model generated from: a character-level causal LM with the Reformer's interleaved local and LSH layers. */
@@ -21,7 +21,7 @@ export interface GenerationModelShape {
   maxLength: number;
 }
 
-export const DEFAULT_GENERATION_MODEL: GenerationModelShape = {layers: 4, heads: 4, headSize: 32, chunk: 64, hashes: 2, vocab: 256, maxLength: 8192};
+export const DEFAULT_GENERATION_MODEL: GenerationModelShape = {layers: 4, heads: 4, headSize: 32, chunk: 64, hashes: 2, vocab: 256, maxLength: 16384};
 
 export function generationConfig(shape: GenerationModelShape): ReformerConfig {
   const hidden = shape.heads * shape.headSize;
@@ -89,25 +89,6 @@ export async function measureGeneration(
   };
 }
 
-export interface GenerationRow {
-  impl: 'generate-cached' | 'generate-uncached';
-  kind: 'generate';
-  prompt_length: number;
-  new_tokens: number;
-  batch: 1;
-  layers: number;
-  heads: number;
-  head_size: number;
-  chunk: number;
-  hashes: number;
-  first_token_ms: number | null;
-  ms_per_token: Timing | null;
-  tokens_per_s: number | null;
-  /** cached tokens/s over uncached tokens/s at this prompt length (cached rows). */
-  speedup: number | null;
-  skipped: string | null;
-}
-
 export interface GenerationGrid {
   lengths: number[];
   /** Tokens generated per run with the cache (all but the first are timed). */
@@ -118,7 +99,7 @@ export interface GenerationGrid {
 
 export function generationGrid(opts: Pick<CliOptions, 'quick' | 'lengths' | 'reps'>): GenerationGrid {
   return {
-    lengths: opts.lengths ?? (opts.quick ? [256, 1024] : [256, 1024, 4096]),
+    lengths: opts.lengths ?? (opts.quick ? [256, 512, 1024, 2048, 4096] : [256, 512, 1024, 2048, 4096, 8192]),
     cachedTokens: Math.max(opts.reps, 5) * 4 + 1,
     uncachedTokens: Math.max(opts.reps, 5) + 1,
   };
@@ -126,13 +107,14 @@ export function generationGrid(opts: Pick<CliOptions, 'quick' | 'lengths' | 'rep
 
 /** The suite: cached and uncached generation at each prompt length, the cached rows with their speed-up. */
 export async function runGenerate(
-  s: Pick<Session, 'log' | 'budget'>,
+  s: Pick<Session, 'log' | 'budget' | 'times'> & {ctx: Pick<Session['ctx'], 'fused'>},
   opts: Pick<CliOptions, 'quick' | 'lengths' | 'reps'>,
   shape: GenerationModelShape = DEFAULT_GENERATION_MODEL,
 ): Promise<{rows: GenerationRow[]; notes: string[]; config: Record<string, unknown>}> {
   const grid = generationGrid(opts);
   const model = new ReformerModelWithLMHead(generationConfig(shape), {seed: 0});
   const rows: GenerationRow[] = [];
+  const started = performance.now();
   try {
     // Warm-up: first calls allocate and pick kernels.
     await measureGeneration(model, 2 * shape.chunk + 3, {newTokens: 6, useCache: true});
@@ -141,8 +123,12 @@ export async function runGenerate(
       const measured: Partial<Record<'cached' | 'uncached', GenerationMeasurement>> = {};
       for (const useCache of [true, false]) {
         const newTokens = useCache ? grid.cachedTokens : grid.uncachedTokens;
+        const key = useCache ? 'generate-cached' : 'generate-uncached';
+        // A whole run, predicted from the last measured one of this mode: linear in the prompt length (the
+        // uncached forward grows with it; the cached steps do not, so this overestimates them).
+        const predicted = s.times.predict(key, length);
         const row: GenerationRow = {
-          impl: useCache ? 'generate-cached' : 'generate-uncached',
+          impl: key,
           kind: 'generate',
           prompt_length: length,
           new_tokens: newTokens,
@@ -156,17 +142,21 @@ export async function runGenerate(
           ms_per_token: null,
           tokens_per_s: null,
           speedup: null,
-          skipped: length + newTokens > shape.maxLength ? `prompt + new tokens exceed the model's ${shape.maxLength} positions` : s.budget.check(undefined),
+          fused: s.ctx.fused,
+          skipped: length + newTokens > shape.maxLength ? `prompt + new tokens exceed the model's ${shape.maxLength} positions` : s.budget.check(predicted),
+          note: null,
         };
         rows.push(row);
         if (row.skipped) {
           s.log(`  skip ${row.impl} L=${length}: ${row.skipped}`);
           continue;
         }
+        const start = performance.now();
         const m = await measureGeneration(model, length, {newTokens, useCache});
+        s.times.record(key, length, performance.now() - start);
         measured[useCache ? 'cached' : 'uncached'] = m;
         Object.assign(row, {first_token_ms: m.firstTokenMs, ms_per_token: m.perToken, tokens_per_s: m.tokensPerSecond});
-        s.log(`  ${row.impl} L=${length}: ${m.perToken.median} ms/token (${m.tokensPerSecond} tokens/s), first token ${m.firstTokenMs} ms`);
+        s.log(`  ${row.impl} L=${length}: ${m.perToken.median} ms/token (${m.tokensPerSecond} tokens/s), first token ${m.firstTokenMs} ms [${formatMs(performance.now() - start)}]`);
       }
       const cachedRow = rows.find((r) => r.impl === 'generate-cached' && r.prompt_length === length)!;
       if (measured.cached && measured.uncached) cachedRow.speedup = roundSig(measured.cached.tokensPerSecond / measured.uncached.tokensPerSecond, 3);
@@ -174,11 +164,13 @@ export async function runGenerate(
   } finally {
     model.dispose();
   }
+  s.log(`  generate: ${formatMs(performance.now() - started)}`);
   return {
     rows,
     notes: [
       'Per-token time is the interval between consecutive tokens handed out by generate (step or whole forward, logits read-back, sampling); the first token (prompt processing) is reported apart.',
       `Model: ${shape.layers} layers (local and LSH alternating), ${shape.heads} heads of ${shape.headSize}, chunk ${shape.chunk}, ${shape.hashes} hash rounds, vocab ${shape.vocab}, batch 1, backend ${tf.getBackend()}.`,
+      'speedup (cached rows): tokens per second with the cache over tokens per second without it, at the same prompt length.',
     ],
     config: {grid, model: shape},
   };

@@ -34,7 +34,7 @@ function modelRun(s: Session, row: Row, spec: ConstructorParameters<typeof Model
   });
 }
 
-function modelRow(spec: ConstructorParameters<typeof ModelWorkload>[0]): Row {
+function modelRow(spec: ConstructorParameters<typeof ModelWorkload>[0], fused: boolean): Row {
   return makeRow({
     impl: modelImplName(spec.attention, spec.hashes),
     kind: 'train-step',
@@ -46,6 +46,7 @@ function modelRow(spec: ConstructorParameters<typeof ModelWorkload>[0]): Row {
     hashes: spec.attention === 'full' ? null : spec.hashes,
     layers: spec.layers,
     reversible: spec.reversible,
+    fused,
   });
 }
 
@@ -82,7 +83,7 @@ export async function runMemoryDepth(s: Session, opts: CliOptions): Promise<Suit
       hashes: grid.hashes,
       reversible,
     };
-    const row = modelRow(spec);
+    const row = modelRow(spec, s.ctx.fused);
     await modelRun(s, row, spec, s.ctx.asynchronous && !s.ctx.software);
     rows.push(row);
   }
@@ -142,7 +143,7 @@ export async function runMemoryLength(s: Session, opts: CliOptions): Promise<Sui
         hashes: grid.hashes,
         reversible: true,
       };
-      const row = modelRow(spec);
+      const row = modelRow(spec, ctx.fused);
       rows.push(row);
       if (stopped[attention]) {
         row.skipped = `a shorter length already exceeded the budget`;

@@ -49,6 +49,9 @@ export async function runSpeed(s: Session, opts: CliOptions): Promise<SuiteResul
   const {ctx} = s;
   const grid = speedGrid(opts, ctx.name === 'webgpu' && !ctx.software);
   const notes: string[] = [];
+  // Implementations whose rows ran a fused kernel: their tensors grow linearly (no [L, L] scores, no chunk logits),
+  // so the reference path's binding limit does not bind them at longer lengths.
+  const fusedImpls = new Set<string>();
   const attentionPlan = (attention: 'full' | 'lsh', hashes: number, length: number): Planned => {
     const batch = batchFor(grid.tokens, length);
     const shape: AttentionShape = {attention, batch, heads: opts.heads, length, headSize: opts.headSize, hashes, chunk: opts.chunk};
@@ -61,12 +64,15 @@ export async function runSpeed(s: Session, opts: CliOptions): Promise<SuiteResul
       head_size: opts.headSize,
       chunk: attention === 'full' ? null : opts.chunk,
       hashes: attention === 'full' ? null : hashes,
+      fused: ctx.fused,
     });
     return {
       row,
       run: async () => {
         let sliceBatch = batch;
-        if (ctx.bindingLimit !== null && largestTensorBytes(shape) > ctx.bindingLimit) {
+        if (ctx.bindingLimit !== null && largestTensorBytes(shape) > ctx.bindingLimit && fusedImpls.has(row.impl)) {
+          row.note = `not sliced or held to the binding limit: ${row.impl} ran the fused kernels at a shorter length (the reference path's largest tensor, ${formatBytes(largestTensorBytes({...shape, batch: 1}))} per sequence, does not exist there)`;
+        } else if (ctx.bindingLimit !== null && largestTensorBytes(shape) > ctx.bindingLimit) {
           sliceBatch = sliceBatchFor(shape, ctx.bindingLimit);
           const what = attention === 'full' ? `[L, L] scores (heads × L × L × 4 bytes = ${formatBytes(largestTensorBytes({...shape, batch: 1}))} per sequence)` : `chunk logits (${formatBytes(largestTensorBytes({...shape, batch: 1}))} per sequence)`;
           if (sliceBatch === 0) {
@@ -83,6 +89,7 @@ export async function runSpeed(s: Session, opts: CliOptions): Promise<SuiteResul
           make: () =>
             new AttentionWorkload({attention, batch, length, heads: opts.heads, headSize: opts.headSize, chunk: opts.chunk, hashes, causal: true, sliceBatch}),
         });
+        if ((row.fused_kernels?.length ?? 0) > 0) fusedImpls.add(row.impl);
       },
     };
   };
@@ -100,6 +107,7 @@ export async function runSpeed(s: Session, opts: CliOptions): Promise<SuiteResul
       hashes: attention === 'full' ? null : hashes,
       layers: grid.modelLayers,
       reversible: true,
+      fused: ctx.fused,
     });
     const shape: AttentionShape = {attention, batch, heads: opts.heads, length, headSize: opts.headSize, hashes, chunk: opts.chunk};
     return {

@@ -129,6 +129,12 @@ async function activate(name: BackendName): Promise<boolean> {
   if (!(await tf.setBackend(name))) return false;
   await tf.ready();
   if (name === 'wasm') installWasmTransposedMatMul();
+  if (name === 'webgpu') {
+    // Fused hashing, sorting and attention; small ops stay on the GPU rather than round-tripping to the CPU.
+    const {registerWebGPUKernels} = await import('@reformerjs/webgpu-kernels');
+    registerWebGPUKernels();
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+  }
   return true;
 }
 

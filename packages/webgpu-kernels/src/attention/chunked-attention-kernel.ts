@@ -13,13 +13,21 @@ import {
 
 import {ChunkAttentionForwardProgram} from './forward-program.js';
 import {ChunkAttentionKeyGradProgram} from './key-grad-program.js';
-import {chunkLayout, chunkUniformData, type ChunkLayout} from './layout.js';
+import {chunkLayout, chunkUniformData, rowGroups, type ChunkLayout, type RowGroup} from './layout.js';
 import {ChunkAttentionQueryGradProgram} from './query-grad-program.js';
 import {RoundNormaliserProgram} from './round-normaliser-program.js';
 import {RoundSumProgram} from './round-sum-program.js';
 import {RowStatsProgram} from './row-stats-program.js';
 
 type TensorInfo = tf.TensorInfo;
+type KernelArgs = {inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap};
+
+/**
+ * tfjs flag: the largest storage binding, in bytes, the chunked-attention programs may use (0: the device's
+ * maxStorageBufferBindingSize). Records of long sequences are split into groups of rows that fit.
+ */
+export const MAX_BINDING_FLAG = 'REFORMERJS_WEBGPU_MAX_BINDING_BYTES';
+tf.env().registerFlag(MAX_BINDING_FLAG, () => 0);
 
 const isPresent = (t: TensorInfo): boolean => t.shape.length > 0 && tf.util.sizeFromShape(t.shape) > 0;
 
@@ -54,33 +62,71 @@ function withShape(t: TensorInfo, shape: number[]): TensorInfo {
   return {dataId: t.dataId, shape, dtype: t.dtype};
 }
 
-function chunkedAttentionForward({inputs, backend, attrs}: {inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap}): TensorInfo[] {
+/**
+ * The largest storage binding the programs may use: the device's limit, or a smaller one set through
+ * MAX_BINDING_FLAG (tests use it to exercise the splitting on small inputs).
+ */
+function bindingLimit(backend: WebGPUBackend): number {
+  const forced = tf.env().getNumber(MAX_BINDING_FLAG);
+  const device = backend.device.limits.maxStorageBufferBindingSize;
+  return forced > 0 ? Math.min(forced, device) : device;
+}
+
+type Spec = {rows: number; outputRows: number; rounds: number; length: number; headSize: number};
+
+/** Sums a group's records over rounds into its rows of `output` (allocated on first use). */
+function sumRounds(
+  backend: WebGPUBackend,
+  records: TensorInfo,
+  output: TensorInfo | undefined,
+  spec: Spec,
+  group: RowGroup,
+  record: {recordVec4s: number; offsetVec4s: number; weighted: boolean},
+): TensorInfo {
+  const program = new RoundSumProgram({...spec, rows: group.count, ...record});
+  const uniforms = [
+    {type: 'int32', data: [group.offset]},
+    {type: 'int32', data: [(group.count * spec.length * spec.headSize) / 4]},
+  ];
+  return backend.runWebGPUProgram(program, [records], 'float32', uniforms, output);
+}
+
+function chunkedAttentionForward({inputs, backend, attrs}: KernelArgs): TensorInfo[] {
   const webgpu = backend as unknown as WebGPUBackend;
   const a = attrs as unknown as FusedChunkedAttentionAttrs;
   const {query, key, value, order, valid} = inputs as Record<string, TensorInfo>;
   const l = layoutOf(webgpu, query!, order!, valid!, a);
   const rows = l.batch * l.heads;
-  const records = webgpu.runWebGPUProgram(
-    new ChunkAttentionForwardProgram(l),
-    [query!, key!, value!, ...maskInputs(l, order!, valid!)],
-    'float32',
-    chunkUniformData(l),
-  ); // [rows, rounds, P, headSize + 4]
-  const spec = {rows, rounds: l.rounds, length: l.length, headSize: l.headSize};
-  const output = webgpu.runWebGPUProgram(
-    new RoundSumProgram({...spec, recordVec4s: l.headSize / 4 + 1, offsetVec4s: 0, weighted: true}),
-    [records],
-    'float32',
-  ); // [rows, P, headSize]
-  const normaliser = webgpu.runWebGPUProgram(new RoundNormaliserProgram(spec), [records], 'float32'); // [rows, P, 2]
-  webgpu.disposeData(records.dataId);
+  const spec: Spec = {rows, outputRows: rows, rounds: l.rounds, length: l.length, headSize: l.headSize};
+  let output: TensorInfo | undefined;
+  let normaliser: TensorInfo | undefined;
+  for (const group of rowGroups(l, l.headSize + 4, bindingLimit(webgpu))) {
+    const records = webgpu.runWebGPUProgram(
+      new ChunkAttentionForwardProgram(l, group.count),
+      [query!, key!, value!, ...maskInputs(l, order!, valid!)],
+      'float32',
+      chunkUniformData(l, group),
+    ); // [group rows, rounds, P, headSize + 4]
+    output = sumRounds(webgpu, records, output, spec, group, {recordVec4s: l.headSize / 4 + 1, offsetVec4s: 0, weighted: true}); // [rows, P, headSize]
+    normaliser = webgpu.runWebGPUProgram(
+      new RoundNormaliserProgram({...spec, rows: group.count}),
+      [records],
+      'float32',
+      [
+        {type: 'int32', data: [group.offset]},
+        {type: 'int32', data: [group.count * l.length]},
+      ],
+      normaliser,
+    ); // [rows, P, 2]
+    webgpu.disposeData(records.dataId);
+  }
   return [
-    withShape(output, [l.batch, l.heads, l.length, l.headSize]), // [batch, heads, P, headSize]
-    withShape(normaliser, [l.batch, l.heads, l.length, 2]), // [batch, heads, P, 2]
+    withShape(output!, [l.batch, l.heads, l.length, l.headSize]), // [batch, heads, P, headSize]
+    withShape(normaliser!, [l.batch, l.heads, l.length, 2]), // [batch, heads, P, 2]
   ];
 }
 
-function chunkedAttentionGrad({inputs, backend, attrs}: {inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap}): TensorInfo[] {
+function chunkedAttentionGrad({inputs, backend, attrs}: KernelArgs): TensorInfo[] {
   const webgpu = backend as unknown as WebGPUBackend;
   const a = attrs as unknown as FusedChunkedAttentionAttrs;
   const {dOutput, query, key, value, order, valid, output, normaliser} = inputs as Record<string, TensorInfo>;
@@ -92,21 +138,26 @@ function chunkedAttentionGrad({inputs, backend, attrs}: {inputs: tf.NamedTensorI
     'float32',
   ); // [rows, P, 4]
   const gradInputs = [query!, key!, value!, dOutput!, rowStats, ...maskInputs(l, order!, valid!)];
-  const spec = {rows, rounds: l.rounds, length: l.length, headSize: l.headSize};
+  const spec: Spec = {rows, outputRows: rows, rounds: l.rounds, length: l.length, headSize: l.headSize};
   const d4 = l.headSize / 4;
+  let dQuery: TensorInfo | undefined;
+  let dKey: TensorInfo | undefined;
+  let dValue: TensorInfo | undefined;
+  for (const group of rowGroups(l, 2 * l.headSize, bindingLimit(webgpu))) {
+    const uniforms = chunkUniformData(l, group);
+    const queryRecords = webgpu.runWebGPUProgram(new ChunkAttentionQueryGradProgram(l, group.count), gradInputs, 'float32', uniforms); // [group rows, rounds, P, headSize]
+    dQuery = sumRounds(webgpu, queryRecords, dQuery, spec, group, {recordVec4s: d4, offsetVec4s: 0, weighted: false}); // [rows, P, headSize]
+    webgpu.disposeData(queryRecords.dataId);
 
-  const queryRecords = webgpu.runWebGPUProgram(new ChunkAttentionQueryGradProgram(l), gradInputs, 'float32', chunkUniformData(l)); // [rows, rounds, P, headSize]
-  const dQuery = webgpu.runWebGPUProgram(new RoundSumProgram({...spec, recordVec4s: d4, offsetVec4s: 0, weighted: false}), [queryRecords], 'float32'); // [rows, P, headSize]
-  webgpu.disposeData(queryRecords.dataId);
-
-  const keyRecords = webgpu.runWebGPUProgram(new ChunkAttentionKeyGradProgram(l), gradInputs, 'float32', chunkUniformData(l)); // [rows, rounds, P, 2*headSize]
-  const dKey = webgpu.runWebGPUProgram(new RoundSumProgram({...spec, recordVec4s: 2 * d4, offsetVec4s: 0, weighted: false}), [keyRecords], 'float32'); // [rows, P, headSize]
-  const dValue = webgpu.runWebGPUProgram(new RoundSumProgram({...spec, recordVec4s: 2 * d4, offsetVec4s: d4, weighted: false}), [keyRecords], 'float32'); // [rows, P, headSize]
-  webgpu.disposeData(keyRecords.dataId);
+    const keyRecords = webgpu.runWebGPUProgram(new ChunkAttentionKeyGradProgram(l, group.count), gradInputs, 'float32', uniforms); // [group rows, rounds, P, 2*headSize]
+    dKey = sumRounds(webgpu, keyRecords, dKey, spec, group, {recordVec4s: 2 * d4, offsetVec4s: 0, weighted: false}); // [rows, P, headSize]
+    dValue = sumRounds(webgpu, keyRecords, dValue, spec, group, {recordVec4s: 2 * d4, offsetVec4s: d4, weighted: false}); // [rows, P, headSize]
+    webgpu.disposeData(keyRecords.dataId);
+  }
   webgpu.disposeData(rowStats.dataId);
 
   const shape = [l.batch, l.heads, l.length, l.headSize];
-  return [withShape(dQuery, shape), withShape(dKey, shape), withShape(dValue, shape)]; // each [batch, heads, P, headSize]
+  return [withShape(dQuery!, shape), withShape(dKey!, shape), withShape(dValue!, shape)]; // each [batch, heads, P, headSize]
 }
 
 const forwardKernel: tf.KernelConfig = {

@@ -6,11 +6,15 @@ import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {FUSED_KERNELS_FLAG} from '@reformerjs/lsh-hash';
 import {fullAttentionCore, localAttentionCore, lshAttentionCore, type LSHAttentionCoreOptions} from '@reformerjs/lsh-attention';
 import {relativeError} from '@reformerjs/test-utils';
+import {MAX_BINDING_FLAG} from './index.js';
 import {afterEach, describe, expect, it} from 'vitest';
 
 const TOLERANCE = 1e-4;
 
-afterEach(() => tf.env().set(FUSED_KERNELS_FLAG, true));
+afterEach(() => {
+  tf.env().set(FUSED_KERNELS_FLAG, true);
+  tf.env().set(MAX_BINDING_FLAG, 0);
+});
 
 /** Deterministic inputs: a seeded normal draw per name. */
 const normal = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
@@ -84,6 +88,24 @@ describe('fused LSH attention matches the reference path', () => {
       tf.dispose([buckets, attentionMask]);
     });
   }
+});
+
+describe('records larger than a storage binding are split by rows', () => {
+  it('two rounds over four (batch, head) rows, one row per group', async () => {
+    // Per row: forward records 2 · 32 · (8 + 4) floats = 3 KiB, backward 2 · 32 · 16 floats = 4 KiB.
+    tf.env().set(MAX_BINDING_FLAG, 4096);
+    const options = {chunkLength: 8, numHashes: 2, numBuckets: 4, causal: true};
+    const buckets = tf.tidy(() => tf.add(tf.randomUniformInt([2, 2, 2, 32], 0, 4, 5), tf.tensor4d([0, 4], [1, 1, 2, 1], 'int32'))) as tf.Tensor4D;
+    await expectFusedMatchesReference((q, v) => lshAttentionCore(q, v, options, {buckets}).output, [2, 2, 32, 8]);
+    buckets.dispose();
+  });
+
+  it('refuses a single row larger than the limit, saying what to change', () => {
+    tf.env().set(MAX_BINDING_FLAG, 1024);
+    const q = tf.zeros([1, 1, 32, 8]) as tf.Tensor4D;
+    expect(() => localAttentionCore(q, q, q, {chunkLength: 8})).toThrow(/exceeds the device's storage binding limit of 1024 bytes/);
+    q.dispose();
+  });
 });
 
 describe('fused local and full attention match the reference path', () => {

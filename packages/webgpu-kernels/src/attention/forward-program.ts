@@ -25,11 +25,14 @@ export class ChunkAttentionForwardProgram implements WebGPUProgram {
   outputComponent = 4;
   uniforms = CHUNK_UNIFORMS;
 
-  constructor(private readonly layout: ChunkLayout) {
+  constructor(
+    private readonly layout: ChunkLayout,
+    groupRows: number,
+  ) {
     const l = layout;
-    this.outputShape = [l.batch * l.heads, l.rounds, l.length, l.headSize + 4];
+    this.outputShape = [groupRows, l.rounds, l.length, l.headSize + 4];
     this.dispatchLayout = {x: [0, 1, 2, 3]};
-    this.dispatch = [l.batch * l.heads * chunksPerRow(l), 1, 1];
+    this.dispatch = [groupRows * chunksPerRow(l), 1, 1];
     this.workgroupSize = [l.chunkLength, 1, 1];
     this.variableNames = chunkInputNames(l, ['query', 'key', 'value']);
     this.variableComponents = this.variableNames.map((name) => (name === 'order' || name === 'valid' ? 1 : 4));
@@ -48,7 +51,7 @@ fn main(_globalIndex : i32) {
   let group = uniformGroupIndex();
   if (group >= uniforms.numGroups) { return; }
   let p = uniforms.paddedLength;
-  let row = group / uniforms.chunksPerRow;
+  let row = uniforms.rowOffset + group / uniforms.chunksPerRow;
   let chunk = group % uniforms.chunksPerRow;
   let t = i32(localId.x);
   let slot = chunk * CHUNK + t;
@@ -107,7 +110,7 @@ fn main(_globalIndex : i32) {
   }
 
   let round = slot / p;
-  let outBase = ((row * ROUNDS + round) * p + queryPosition) * (D4 + 1);
+  let outBase = (((row - uniforms.rowOffset) * ROUNDS + round) * p + queryPosition) * (D4 + 1);
   for (var d = 0; d < D4; d++) { result[outBase + d] = acc[d] / runSum; }
   result[outBase + D4] = vec4<f32>(runMax, runSum, 0.0, 0.0);
 }

@@ -93,16 +93,42 @@ export function layoutKey(l: ChunkLayout): string {
   ].join('_');
 }
 
-/** The per-call uniforms of the chunk programs (declared by CHUNK_UNIFORMS). */
-export const CHUNK_UNIFORMS = 'paddedLength : i32, chunksPerRow : i32, numGroups : i32,';
+/**
+ * The per-call uniforms of the chunk programs (declared by CHUNK_UNIFORMS). A call may cover a group of the
+ * (batch, head) rows, `rowOffset` onwards, so that its per-round records stay within one storage binding.
+ */
+export const CHUNK_UNIFORMS = 'paddedLength : i32, chunksPerRow : i32, numGroups : i32, rowOffset : i32,';
 
-export function chunkUniformData(l: ChunkLayout): Array<{type: 'int32'; data: number[]}> {
+export function chunkUniformData(l: ChunkLayout, rows: RowGroup): Array<{type: 'int32'; data: number[]}> {
   const n = chunksPerRow(l);
   return [
     {type: 'int32', data: [l.length]},
     {type: 'int32', data: [n]},
-    {type: 'int32', data: [l.batch * l.heads * n]},
+    {type: 'int32', data: [rows.count * n]},
+    {type: 'int32', data: [rows.offset]},
   ];
+}
+
+/** A run of consecutive (batch, head) rows. */
+export type RowGroup = {offset: number; count: number};
+
+/**
+ * The rows split into groups whose records ([rows, rounds, P, recordFloats] float32) each fit in `bindingBytes`
+ * (the device's maxStorageBufferBindingSize): long sequences are processed a few rows at a time, not refused.
+ */
+export function rowGroups(l: ChunkLayout, recordFloats: number, bindingBytes: number): RowGroup[] {
+  const rows = l.batch * l.heads;
+  const rowBytes = l.rounds * l.length * recordFloats * 4;
+  const perGroup = Math.floor(bindingBytes / rowBytes);
+  if (perGroup < 1) {
+    throw new Error(
+      `ReformerChunkedAttention: one (batch, head) row of ${l.rounds} round(s) × ${l.length} positions × ${recordFloats} floats ` +
+        `(${rowBytes} bytes) exceeds the device's storage binding limit of ${bindingBytes} bytes; use fewer rounds or a shorter sequence`,
+    );
+  }
+  const groups: RowGroup[] = [];
+  for (let offset = 0; offset < rows; offset += perGroup) groups.push({offset, count: Math.min(perGroup, rows - offset)});
+  return groups;
 }
 
 /** The input names of a chunk program: the shared ones, then `order` and `valid` when present. */

@@ -1,7 +1,7 @@
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
 /**
- * Each query's softmax normaliser over every key it saw in any round, [rows, P, 2]: (max logit, sum of
+ * Each query's softmax normaliser over every key it saw in any round, rows rowOffset.. of [outputRows, P, 2]: (max logit, sum of
  * exp(logit − max)), combined from the forward program's per-round pairs. The backward recomputes probabilities
  * as exp(logit − max) / sum, exact even when the max is a mask value.
  */
@@ -14,10 +14,10 @@ export class RoundNormaliserProgram implements WebGPUProgram {
   variableNames = ['records'];
   variableComponents = [4];
   outputComponent = 2;
-  size = true;
+  uniforms = 'rowOffset : i32, groupPairs : i32,';
 
-  constructor(private readonly spec: {rows: number; rounds: number; length: number; headSize: number}) {
-    this.outputShape = [spec.rows, spec.length, 2];
+  constructor(private readonly spec: {rows: number; outputRows: number; rounds: number; length: number; headSize: number}) {
+    this.outputShape = [spec.outputRows, spec.length, 2];
     this.dispatchLayout = {x: [0, 1, 2]};
     this.dispatch = [Math.ceil((spec.rows * spec.length) / this.workgroupSize[0]), 1, 1];
     this.shaderKey = `reformerRoundNormaliser_r${spec.rounds}_d${spec.headSize}`;
@@ -35,8 +35,7 @@ fn roundNormaliser(row : i32, round : i32, position : i32) -> vec4<f32> {
 }
 
 fn main(index : i32) {
-  // uniforms.size counts output pairs (tfjs divides by outputComponent).
-  if (index >= uniforms.size) { return; }
+  if (index >= uniforms.groupPairs) { return; }
   let position = index % uniforms.outShape.y;
   let row = index / uniforms.outShape.y;
   var top = -3.0e38;
@@ -46,7 +45,7 @@ fn main(index : i32) {
     let normaliser = roundNormaliser(row, r, position);
     total += normaliser.y * exp(normaliser.x - top);
   }
-  result[index] = vec2<f32>(top, total);
+  result[uniforms.rowOffset * uniforms.outShape.y + index] = vec2<f32>(top, total);
 }
 `;
   }

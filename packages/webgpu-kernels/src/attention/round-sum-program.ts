@@ -1,10 +1,13 @@
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
 export type RoundSumSpec = {
+  /** The rows of the records (a group, written to rows rowOffset.. of the output). */
   rows: number;
   rounds: number;
   length: number;
   headSize: number;
+  /** The rows of the output, which is passed in preallocated when the records cover a group of them. */
+  outputRows: number;
   /** vec4s per (row, round, position) record of the input, and the record's first vec4 to read. */
   recordVec4s: number;
   offsetVec4s: number;
@@ -17,8 +20,8 @@ export type RoundSumSpec = {
 };
 
 /**
- * Sums records [rows, rounds, P, recordVec4s] (vec4) over rounds into [rows, P, headSize], one thread per output
- * vec4. Used for the forward's round combination and for summing each round's gradient.
+ * Sums records [rows, rounds, P, recordVec4s] (vec4) over rounds into rows rowOffset.. of [outputRows, P, headSize],
+ * one thread per output vec4. Used for the forward's round combination and for summing each round's gradient.
  */
 export class RoundSumProgram implements WebGPUProgram {
   outputShape: number[];
@@ -29,10 +32,10 @@ export class RoundSumProgram implements WebGPUProgram {
   variableNames = ['records'];
   variableComponents = [4];
   outputComponent = 4;
-  size = true;
+  uniforms = 'rowOffset : i32, groupVec4s : i32,';
 
   constructor(private readonly spec: RoundSumSpec) {
-    this.outputShape = [spec.rows, spec.length, spec.headSize];
+    this.outputShape = [spec.outputRows, spec.length, spec.headSize];
     this.dispatchLayout = {x: [0, 1, 2]};
     const vec4s = (spec.rows * spec.length * spec.headSize) / 4;
     this.dispatch = [Math.ceil(vec4s / this.workgroupSize[0]), 1, 1];
@@ -54,8 +57,7 @@ fn recordBase(row : i32, round : i32, position : i32) -> i32 {
 }
 
 fn main(index : i32) {
-  // uniforms.size counts output vec4s (tfjs divides by outputComponent).
-  if (index >= uniforms.size) { return; }
+  if (index >= uniforms.groupVec4s) { return; }
   let d = index % D4;
   let position = (index / D4) % uniforms.outShape.y;
   let row = index / (D4 * uniforms.outShape.y);
@@ -74,7 +76,7 @@ fn main(index : i32) {
   total = total / norm;`
       : `for (var r = 0; r < ROUNDS; r++) { total += records[recordBase(row, r, position) + OFFSET + d]; }`
   }
-  result[index] = total;
+  result[uniforms.rowOffset * uniforms.outShape.y * D4 + index] = total;
 }
 `;
   }

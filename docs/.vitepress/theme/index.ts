@@ -1,0 +1,5 @@
+// The default theme with the demo's styles added.
+import DefaultTheme from 'vitepress/theme';
+import './demo.css';
+
+export default DefaultTheme;
