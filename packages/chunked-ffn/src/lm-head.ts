@@ -135,6 +135,8 @@ export function oneHotFloat(indices: tf.Tensor, depth: number): tf.Tensor {
 
 /** The sum of the weights, or 1 where it is 0 (the loss is then 0 and its gradients 0; PyTorch gives NaN). */
 function safeWeightSum(weights: tf.Tensor): tf.Scalar {
+  // No positions at all (a length-1 sequence under shift): webgl's Sum cannot reduce an empty tensor.
+  if (weights.size === 0) return tf.scalar(1);
   return tf.tidy(() => {
     const total = tf.sum(weights);
     return tf.where(tf.greater(total, 0), total, tf.onesLike(total)) as tf.Scalar;

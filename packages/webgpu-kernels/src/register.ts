@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {chunkedAttentionKernels} from './attention/index.js';
+import {reductionGradients} from './gradients/reductions.js';
 import {hashBucketsKernels} from './hash/index.js';
 import {bucketSortKernels} from './sort/index.js';
 
@@ -12,11 +13,13 @@ const KERNEL_SETS: KernelSet[] = [chunkedAttentionKernels, hashBucketsKernels, b
 /**
  * Registers the fused kernels for the `webgpu` backend (idempotent). Afterwards the packages' ops dispatch to
  * them whenever `webgpu` is the active backend; other backends keep the reference path. Turn them off without
- * unregistering with `tf.env().set(FUSED_KERNELS_FLAG, false)` (`@reformerjs/lsh-hash`).
+ * unregistering with `tf.env().set(FUSED_KERNELS_FLAG, false)` (`@reformerjs/lsh-hash`). Also replaces the gradients
+ * of Sum and Mean with ones that broadcast on the device (gradients/reductions.ts), for every backend.
  */
 export function registerWebGPUKernels(): void {
   for (const {kernels, gradients} of KERNEL_SETS) {
     for (const kernel of kernels) if (tf.getKernel(kernel.kernelName, 'webgpu') === undefined) tf.registerKernel(kernel);
     for (const gradient of gradients) if (tf.getGradient(gradient.kernelName) === undefined) tf.registerGradient(gradient);
   }
+  for (const gradient of reductionGradients) tf.registerGradient(gradient);
 }

@@ -190,8 +190,9 @@ const gradient: tf.GradConfig = {
       query: () => dQuery!,
       key: () => dKey!,
       value: () => dValue!,
-      order: () => tf.zeros(order.shape),
-      valid: () => tf.zeros(valid.shape),
+      // fill runs on the device; tf.zeros would build and upload the array from JavaScript.
+      order: () => tf.fill(order.shape, 0, 'float32'),
+      valid: () => tf.fill(valid.shape, 0, 'float32'),
     };
   },
 };
