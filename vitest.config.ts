@@ -2,6 +2,7 @@ import {spawnSync} from 'node:child_process';
 import {readdirSync, existsSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {configDefaults, defineConfig} from 'vitest/config';
+import {browserProjects} from './vitest.browser.js';
 
 // Tests run against the sources of sibling packages, never their builds: every
 // `@reformerjs/<name>` import resolves to `packages/<name>/src/index.ts`.
@@ -60,6 +61,8 @@ export default defineConfig({
       // The documentation's code examples (docs/examples), each run and its printed results checked, on wasm.
       {extends: true, test: {name: 'docs', include: ['docs/examples/**/*.test.ts'], env: {TFJS_BACKEND: 'wasm'}, setupFiles: [setupBackend]}},
       ...(webgpuSkipReason ? [] : [webgpuProject]),
+      // In Chromium (vitest.browser.ts): packages' tests on webgl and webgpu, and the built documentation site.
+      ...browserProjects,
     ],
   },
 });
