@@ -140,3 +140,12 @@ export class TimeBudget {
     return null;
   }
 }
+
+/**
+ * The binding limit the reference path's tensors are held to, or null where it does not bind: no limit on this
+ * backend, or the fused kernels run, which never form [L, L] scores or chunk logits and split their per-round
+ * records by rows (a row too long for one binding fails with the kernel's own error, recorded in its row).
+ */
+export function referenceBindingLimit(ctx: {bindingLimit: number | null; fused: boolean}): number | null {
+  return ctx.fused ? null : ctx.bindingLimit;
+}

@@ -1,7 +1,7 @@
 // memory-depth and memory-length: peak bytes of one whole-model training step (tf.profile), by depth
 // (reversible against ordinary residual blocks) and by length (full against LSH attention).
 import type {CliOptions} from '../args.js';
-import {firstGuessPeakBytes, formatBytes, largestTensorBytes, workUnits, type AttentionShape} from '../budget.js';
+import {firstGuessPeakBytes, formatBytes, largestTensorBytes, referenceBindingLimit, workUnits, type AttentionShape} from '../budget.js';
 import {measureRow, type Session} from '../measure.js';
 import {makeRow, type Row} from '../schema.js';
 import {ModelWorkload, modelImplName} from '../workloads/model.js';
@@ -150,8 +150,9 @@ export async function runMemoryLength(s: Session, opts: CliOptions): Promise<Sui
         continue;
       }
       const shape: AttentionShape = {attention, batch: grid.batch, heads: opts.heads, length, headSize: opts.headSize, hashes: grid.hashes, chunk: opts.chunk};
-      if (ctx.bindingLimit !== null && largestTensorBytes(shape) > ctx.bindingLimit) {
-        row.skipped = `attention's largest tensor (${formatBytes(largestTensorBytes(shape))}) exceeds the ${formatBytes(ctx.bindingLimit)} WebGPU binding limit`;
+      const bindingLimit = referenceBindingLimit(ctx);
+      if (bindingLimit !== null && largestTensorBytes(shape) > bindingLimit) {
+        row.skipped = `attention's largest tensor (${formatBytes(largestTensorBytes(shape))}) exceeds the ${formatBytes(bindingLimit)} WebGPU binding limit`;
         s.log(`  skip ${row.impl} L=${length}: ${row.skipped}`);
         stopped[attention] = true;
         continue;
@@ -172,11 +173,12 @@ export async function runMemoryLength(s: Session, opts: CliOptions): Promise<Sui
       ctx.memoryBudget,
     );
     let bindingMax: number | null = null;
-    if (ctx.bindingLimit !== null) {
+    const bindingLimit = referenceBindingLimit(ctx);
+    if (bindingLimit !== null) {
       // Largest length whose attention tensor fits one binding.
       let l = opts.chunk;
       const attention = impl === 'model-full' ? 'full' : 'lsh';
-      while (largestTensorBytes({attention, batch: grid.batch, heads: opts.heads, length: l * 2, headSize: opts.headSize, hashes: grid.hashes, chunk: opts.chunk}) <= ctx.bindingLimit && l < 2 ** 30) l *= 2;
+      while (largestTensorBytes({attention, batch: grid.batch, heads: opts.heads, length: l * 2, headSize: opts.headSize, hashes: grid.hashes, chunk: opts.chunk}) <= bindingLimit && l < 2 ** 30) l *= 2;
       bindingMax = l;
     }
     summary[impl] = {

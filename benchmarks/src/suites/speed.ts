@@ -1,7 +1,7 @@
 // speed: one attention layer, full against LSH with 1, 2, 4 and 8 rounds, forward and forward + backward, by
 // length at a fixed number of tokens per batch (the paper's Figure 5); and a whole-model training step.
 import type {CliOptions} from '../args.js';
-import {firstGuessPeakBytes, formatBytes, largestTensorBytes, sliceBatchFor, workUnits, type AttentionShape} from '../budget.js';
+import {firstGuessPeakBytes, formatBytes, largestTensorBytes, referenceBindingLimit, sliceBatchFor, workUnits, type AttentionShape} from '../budget.js';
 import {measureRow, type Session} from '../measure.js';
 import {makeRow, type Row} from '../schema.js';
 import {AttentionWorkload, implName} from '../workloads/attention.js';
@@ -49,9 +49,7 @@ export async function runSpeed(s: Session, opts: CliOptions): Promise<SuiteResul
   const {ctx} = s;
   const grid = speedGrid(opts, ctx.name === 'webgpu' && !ctx.software);
   const notes: string[] = [];
-  // Implementations whose rows ran a fused kernel: their tensors grow linearly (no [L, L] scores, no chunk logits),
-  // so the reference path's binding limit does not bind them at longer lengths.
-  const fusedImpls = new Set<string>();
+  const bindingLimit = referenceBindingLimit(ctx);
   const attentionPlan = (attention: 'full' | 'lsh', hashes: number, length: number): Planned => {
     const batch = batchFor(grid.tokens, length);
     const shape: AttentionShape = {attention, batch, heads: opts.heads, length, headSize: opts.headSize, hashes, chunk: opts.chunk};
@@ -70,17 +68,15 @@ export async function runSpeed(s: Session, opts: CliOptions): Promise<SuiteResul
       row,
       run: async () => {
         let sliceBatch = batch;
-        if (ctx.bindingLimit !== null && largestTensorBytes(shape) > ctx.bindingLimit && fusedImpls.has(row.impl)) {
-          row.note = `not sliced or held to the binding limit: ${row.impl} ran the fused kernels at a shorter length (the reference path's largest tensor, ${formatBytes(largestTensorBytes({...shape, batch: 1}))} per sequence, does not exist there)`;
-        } else if (ctx.bindingLimit !== null && largestTensorBytes(shape) > ctx.bindingLimit) {
-          sliceBatch = sliceBatchFor(shape, ctx.bindingLimit);
+        if (bindingLimit !== null && largestTensorBytes(shape) > bindingLimit) {
+          sliceBatch = sliceBatchFor(shape, bindingLimit);
           const what = attention === 'full' ? `[L, L] scores (heads × L × L × 4 bytes = ${formatBytes(largestTensorBytes({...shape, batch: 1}))} per sequence)` : `chunk logits (${formatBytes(largestTensorBytes({...shape, batch: 1}))} per sequence)`;
           if (sliceBatch === 0) {
-            row.skipped = `${what} exceed the ${formatBytes(ctx.bindingLimit)} WebGPU binding limit even for one sequence`;
+            row.skipped = `${what} exceed the ${formatBytes(bindingLimit)} WebGPU binding limit even for one sequence`;
             s.log(`  skip ${row.impl} L=${length}: ${row.skipped}`);
             return;
           }
-          row.note = `batch run in slices of ${sliceBatch} to keep ${what} under the ${formatBytes(ctx.bindingLimit)} WebGPU binding limit`;
+          row.note = `batch run in slices of ${sliceBatch} to keep ${what} under the ${formatBytes(bindingLimit)} WebGPU binding limit`;
         }
         await measureRow(s, row, {
           key: row.impl,
@@ -89,7 +85,6 @@ export async function runSpeed(s: Session, opts: CliOptions): Promise<SuiteResul
           make: () =>
             new AttentionWorkload({attention, batch, length, heads: opts.heads, headSize: opts.headSize, chunk: opts.chunk, hashes, causal: true, sliceBatch}),
         });
-        if ((row.fused_kernels?.length ?? 0) > 0) fusedImpls.add(row.impl);
       },
     };
   };
@@ -113,8 +108,8 @@ export async function runSpeed(s: Session, opts: CliOptions): Promise<SuiteResul
     return {
       row,
       run: async () => {
-        if (ctx.bindingLimit !== null && largestTensorBytes(shape) > ctx.bindingLimit) {
-          row.skipped = `attention's largest tensor (${formatBytes(largestTensorBytes(shape))}) exceeds the ${formatBytes(ctx.bindingLimit)} WebGPU binding limit`;
+        if (bindingLimit !== null && largestTensorBytes(shape) > bindingLimit) {
+          row.skipped = `attention's largest tensor (${formatBytes(largestTensorBytes(shape))}) exceeds the ${formatBytes(bindingLimit)} WebGPU binding limit`;
           s.log(`  skip ${row.impl} L=${length}: ${row.skipped}`);
           return;
         }

@@ -26,7 +26,7 @@ export const MODEL_VOCAB = 320;
 /** Feed-forward width: twice the model width, as HF's defaults (256 → 512). */
 export const FEED_FORWARD_FACTOR = 2;
 /** Positions per chunk of the feed-forward and of the LM head (the Reformer's chunking). */
-export const MODEL_CHUNK = 128;
+export const MODEL_CHUNK = 1024;
 
 export function modelImplName(attention: 'full' | 'lsh', hashes: number): string {
   return attention === 'full' ? 'model-full' : `model-lsh-${hashes}`;
