@@ -39,6 +39,8 @@ function layoutOf(backend: WebGPUBackend, query: TensorInfo, order: TensorInfo, 
   };
   if (query.shape.length !== 4) fail(`query: expected [batch, heads, length, headSize], got shape [${query.shape}]`);
   if (headSize % 4 !== 0) fail(`query: expected a headSize that is a multiple of 4, got ${headSize}`);
+  const threads = backend.device.limits.maxComputeInvocationsPerWorkgroup;
+  if (attrs.chunkLength > threads) fail(`chunkLength: expected at most ${threads} (one thread per query of a chunk on this device), got ${attrs.chunkLength}`);
   if (length % attrs.chunkLength !== 0) fail(`query: expected a length that is a multiple of chunkLength ${attrs.chunkLength}, got ${length}`);
   if (isPresent(order) && tf.util.sizeFromShape(order.shape) !== batch * heads * attrs.numRounds * length) {
     fail(`order: expected [batch, heads, numRounds * length] = [${batch}, ${heads}, ${attrs.numRounds * length}], got [${order.shape}]`);

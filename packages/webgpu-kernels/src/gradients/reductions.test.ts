@@ -36,6 +36,15 @@ describe('device-side Sum and Mean gradients', () => {
     {name: 'mean over the last axis, kept', axes: [2], mean: true, op: (t) => tf.mean(t, -1, true)},
     {name: 'mean over the first axis', axes: [0], mean: true, op: (t) => tf.mean(t, 0)},
   ];
+  it('reduces rank 5 over its last axis (the webgpu Tile kernel cannot broadcast rank 5 in Node)', async () => {
+    const x = tf.randomNormal([2, 1, 3, 2, 4], 0, 1, 'float32', 3);
+    const probe = tf.randomNormal([2, 1, 3, 2, 1], 0, 1, 'float32', 4);
+    const gradient = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.sum(t, -1, true), probe)))(x);
+    const p = await probe.data();
+    const want = Array.from({length: x.size}, (_, i) => p[Math.floor(i / 4)]!);
+    expect(relativeError(await gradient.data(), want)).toBeLessThan(1e-6);
+    tf.dispose([x, probe, gradient]);
+  });
   for (const c of cases) {
     it(c.name, async () => {
       const x = tf.randomNormal(SHAPE, 0, 1, 'float32', 1);

@@ -7,11 +7,24 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** dy [reduced shape] broadcast back to x's shape. */
+/**
+ * dy [reduced shape] broadcast back to x's shape. Runs of consecutive axes that are all reduced or all kept are
+ * merged first: the same broadcast at a lower rank, because tfjs's webgpu Tile reads its input back to the CPU above
+ * rank 4 (impossible in Node). A pattern that stays above rank 4 keeps tfjs's own formula.
+ */
 function broadcastBack(dy: tf.Tensor, x: tf.Tensor, axis: number | number[]): tf.Tensor {
   const axes = tf.util.parseAxisParam(axis, x.shape);
-  const kept = x.shape.map((size, i) => (axes.includes(i) ? 1 : size)); // x's shape, 1 on reduced axes
-  return tf.broadcastTo(tf.reshape(dy, kept), x.shape); // x's shape
+  const runs: Array<{size: number; reduced: boolean}> = [];
+  x.shape.forEach((size, i) => {
+    const reduced = axes.includes(i);
+    const last = runs[runs.length - 1];
+    if (last && last.reduced === reduced) last.size *= size;
+    else runs.push({size, reduced});
+  });
+  const kept = runs.map((r) => (r.reduced ? 1 : r.size)); // the runs, 1 where reduced
+  if (runs.length > 4) return tf.mul(tf.reshape(dy, x.shape.map((size, i) => (axes.includes(i) ? 1 : size))), tf.ones(x.shape));
+  const full = runs.map((r) => r.size); // the runs
+  return tf.reshape(tf.broadcastTo(tf.reshape(dy, kept), full), x.shape); // x's shape
 }
 
 const sumGradient: tf.GradConfig = {
