@@ -19,6 +19,5 @@ export const LIBRARY_PACKAGES: readonly LibraryPackage[] = [
   {dir: 'chunked-ffn', name: '@reformerjs/chunked-ffn', summary: 'feed-forward, LM head and loss chunk by chunk', guide: true},
   {dir: 'safetensors', name: '@reformerjs/safetensors', summary: 'a strict safetensors reader and writer', guide: true},
   {dir: 'reformer-model', name: '@reformerjs/reformer-model', summary: "the model, Hugging Face's config and checkpoints, training, generation", guide: true},
-  // Described in the backends guide; its measurements are not in yet, so it has no guide page of its own.
-  {dir: 'webgpu-kernels', name: '@reformerjs/webgpu-kernels', summary: 'fused WebGPU kernels for the `webgpu` backend (see [Choosing a backend](/guide/backends#fused-webgpu-kernels))', guide: false},
+  {dir: 'webgpu-kernels', name: '@reformerjs/webgpu-kernels', summary: 'fused WebGPU kernels: hashing, bucket sort, chunked attention', guide: true},
 ];

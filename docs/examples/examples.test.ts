@@ -178,3 +178,10 @@ describe('guides', () => {
     expect(lines[3]).toBe('1 + 2 + 3 = 6 on wasm');
   });
 });
+
+describe('webgpu-kernels', () => {
+  it('registers the kernels and leaves other backends on the reference path', async () => {
+    const lines = await run(() => import('./webgpu-kernels.js'));
+    expect(lines).toEqual(['backend: wasm, fused kernels enabled: true', 'output shape: 1 x 256 x 64']);
+  });
+});
