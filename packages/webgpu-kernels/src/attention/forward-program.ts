@@ -1,6 +1,5 @@
-import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
-
-import {CHUNK_UNIFORMS, chunkInputNames, chunkPrelude, chunksPerRow, layoutKey, type ChunkLayout} from './layout.js';
+import {ChunkProgram, keyTileSnippet} from './chunk-program.js';
+import {chunkPrelude, type ChunkLayout} from './layout.js';
 
 /**
  * Chunked attention forward, one workgroup per chunk of sorted queries, one thread per query. The keys and values
@@ -14,38 +13,15 @@ import {CHUNK_UNIFORMS, chunkInputNames, chunkPrelude, chunksPerRow, layoutKey, 
  * is exact when the max is a mask value (−1e5 + log 2 is not a float32). RoundSumProgram and
  * RoundNormaliserProgram combine the rounds.
  */
-export class ChunkAttentionForwardProgram implements WebGPUProgram {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: {x: number[]};
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  variableNames: string[];
-  variableComponents: number[];
-  outputComponent = 4;
-  uniforms = CHUNK_UNIFORMS;
-
-  constructor(
-    private readonly layout: ChunkLayout,
-    groupRows: number,
-  ) {
-    const l = layout;
-    this.outputShape = [groupRows, l.rounds, l.length, l.headSize + 4];
-    this.dispatchLayout = {x: [0, 1, 2, 3]};
-    this.dispatch = [groupRows * chunksPerRow(l), 1, 1];
-    this.workgroupSize = [l.chunkLength, 1, 1];
-    this.variableNames = chunkInputNames(l, ['query', 'key', 'value']);
-    this.variableComponents = this.variableNames.map((name) => (name === 'order' || name === 'valid' ? 1 : 4));
-    this.shaderKey = `reformerChunkForward_${layoutKey(l)}`;
+export class ChunkAttentionForwardProgram extends ChunkProgram {
+  constructor(layout: ChunkLayout, groupRows: number) {
+    super(layout, groupRows, {name: 'reformerChunkForward', inputs: ['query', 'key', 'value'], recordFloats: layout.headSize + 4});
   }
 
   getUserCode(): string {
     return `
 ${chunkPrelude(this.layout)}
-var<workgroup> tileKey : array<vec4<f32>, ${this.layout.tileRows * (this.layout.headSize / 4)}>;
-var<workgroup> tileValue : array<vec4<f32>, ${this.layout.tileRows * (this.layout.headSize / 4)}>;
-var<workgroup> tilePosition : array<i32, TILE>;
-var<workgroup> tileValid : array<u32, TILE>;
+${keyTileSnippet(this.layout)}
 
 fn main(_globalIndex : i32) {
   let group = uniformGroupIndex();
@@ -71,19 +47,7 @@ fn main(_globalIndex : i32) {
     let keyChunk = wrapChunk(chunk + w - BEFORE);
     if (skipKeyChunk(chunk, keyChunk)) { continue; }
     for (var tile = 0; tile < CHUNK; tile += TILE) {
-      workgroupBarrier();
-      if (t < TILE) {
-        let position = slotPosition(row, keyChunk * CHUNK + tile + t);
-        tilePosition[t] = position;
-        tileValid[t] = select(0u, 1u, isValidKey(row, position));
-      }
-      workgroupBarrier();
-      for (var e = t; e < TILE * D4; e += CHUNK) {
-        let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
-        tileKey[e] = key[source];
-        tileValue[e] = value[source];
-      }
-      workgroupBarrier();
+      stageKeys(row, keyChunk, tile, t);
       for (var j0 = 0; j0 < TILE; j0 += BLOCK) {
         var logits : array<f32, BLOCK>;
         var blockMax = -3.0e38;

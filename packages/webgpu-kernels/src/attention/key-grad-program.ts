@@ -1,6 +1,5 @@
-import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
-
-import {CHUNK_UNIFORMS, chunkInputNames, chunkPrelude, chunksPerRow, layoutKey, type ChunkLayout} from './layout.js';
+import {ChunkProgram} from './chunk-program.js';
+import {chunkPrelude, type ChunkLayout} from './layout.js';
 
 /**
  * Gradients of the keys and values, key-major: one workgroup per chunk of sorted keys, one thread per key. The
@@ -12,29 +11,9 @@ import {CHUNK_UNIFORMS, chunkInputNames, chunkPrelude, chunksPerRow, layoutKey, 
  * Output: float32 [rows, rounds, P, 2 * headSize] in sequence order: dk then dv per (round, position);
  * RoundSumProgram adds the rounds.
  */
-export class ChunkAttentionKeyGradProgram implements WebGPUProgram {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: {x: number[]};
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  variableNames: string[];
-  variableComponents: number[];
-  outputComponent = 4;
-  uniforms = CHUNK_UNIFORMS;
-
-  constructor(
-    private readonly layout: ChunkLayout,
-    groupRows: number,
-  ) {
-    const l = layout;
-    this.outputShape = [groupRows, l.rounds, l.length, 2 * l.headSize];
-    this.dispatchLayout = {x: [0, 1, 2, 3]};
-    this.dispatch = [groupRows * chunksPerRow(l), 1, 1];
-    this.workgroupSize = [l.chunkLength, 1, 1];
-    this.variableNames = chunkInputNames(l, ['query', 'key', 'value', 'dOutput', 'rowStats']);
-    this.variableComponents = this.variableNames.map((name) => (name === 'rowStats' ? 4 : ['query', 'key', 'value', 'dOutput'].includes(name) ? 4 : 1));
-    this.shaderKey = `reformerChunkKeyGrad_${layoutKey(l)}`;
+export class ChunkAttentionKeyGradProgram extends ChunkProgram {
+  constructor(layout: ChunkLayout, groupRows: number) {
+    super(layout, groupRows, {name: 'reformerChunkKeyGrad', inputs: ['query', 'key', 'value', 'dOutput', 'rowStats'], recordFloats: 2 * layout.headSize});
   }
 
   getUserCode(): string {

@@ -1,6 +1,5 @@
-import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
-
-import {CHUNK_UNIFORMS, chunkInputNames, chunkPrelude, chunksPerRow, layoutKey, type ChunkLayout} from './layout.js';
+import {ChunkProgram, keyTileSnippet} from './chunk-program.js';
+import {chunkPrelude, type ChunkLayout} from './layout.js';
 
 /**
  * Gradient of the queries, query-major: the forward's workgroup layout (one workgroup per chunk of sorted queries,
@@ -10,39 +9,15 @@ import {CHUNK_UNIFORMS, chunkInputNames, chunkPrelude, chunksPerRow, layoutKey, 
  *
  * Output: float32 [rows, rounds, P, headSize] in sequence order, each round's share; RoundSumProgram adds them.
  */
-export class ChunkAttentionQueryGradProgram implements WebGPUProgram {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: {x: number[]};
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  variableNames: string[];
-  variableComponents: number[];
-  outputComponent = 4;
-  uniforms = CHUNK_UNIFORMS;
-
-  constructor(
-    private readonly layout: ChunkLayout,
-    groupRows: number,
-  ) {
-    const l = layout;
-    this.outputShape = [groupRows, l.rounds, l.length, l.headSize];
-    this.dispatchLayout = {x: [0, 1, 2, 3]};
-    this.dispatch = [groupRows * chunksPerRow(l), 1, 1];
-    this.workgroupSize = [l.chunkLength, 1, 1];
-    this.variableNames = chunkInputNames(l, ['query', 'key', 'value', 'dOutput', 'rowStats']);
-    this.variableComponents = this.variableNames.map((name) => (name === 'rowStats' ? 4 : ['query', 'key', 'value', 'dOutput'].includes(name) ? 4 : 1));
-    this.shaderKey = `reformerChunkQueryGrad_${layoutKey(l)}`;
+export class ChunkAttentionQueryGradProgram extends ChunkProgram {
+  constructor(layout: ChunkLayout, groupRows: number) {
+    super(layout, groupRows, {name: 'reformerChunkQueryGrad', inputs: ['query', 'key', 'value', 'dOutput', 'rowStats'], recordFloats: layout.headSize});
   }
 
   getUserCode(): string {
-    const tileVec4s = this.layout.tileRows * (this.layout.headSize / 4);
     return `
 ${chunkPrelude(this.layout)}
-var<workgroup> tileKey : array<vec4<f32>, ${tileVec4s}>;
-var<workgroup> tileValue : array<vec4<f32>, ${tileVec4s}>;
-var<workgroup> tilePosition : array<i32, TILE>;
-var<workgroup> tileValid : array<u32, TILE>;
+${keyTileSnippet(this.layout)}
 
 fn main(_globalIndex : i32) {
   let group = uniformGroupIndex();
@@ -72,19 +47,7 @@ fn main(_globalIndex : i32) {
     let keyChunk = wrapChunk(chunk + w - BEFORE);
     if (skipKeyChunk(chunk, keyChunk)) { continue; }
     for (var tile = 0; tile < CHUNK; tile += TILE) {
-      workgroupBarrier();
-      if (t < TILE) {
-        let position = slotPosition(row, keyChunk * CHUNK + tile + t);
-        tilePosition[t] = position;
-        tileValid[t] = select(0u, 1u, isValidKey(row, position));
-      }
-      workgroupBarrier();
-      for (var e = t; e < TILE * D4; e += CHUNK) {
-        let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
-        tileKey[e] = key[source];
-        tileValue[e] = value[source];
-      }
-      workgroupBarrier();
+      stageKeys(row, keyChunk, tile, t);
       for (var j = 0; j < TILE; j++) {
         let keyPosition = tilePosition[j];
         let keyValid = tileValid[j] != 0u;

@@ -1,0 +1,66 @@
+import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+
+import {CHUNK_UNIFORMS, chunkInputNames, chunksPerRow, layoutKey, type ChunkLayout} from './layout.js';
+
+/**
+ * What the forward and both backward programs share: one workgroup per (row, chunk) of a group of rows, one thread
+ * per slot of the chunk, float vec4 inputs (integer `order` and `valid` scalar), and records of `recordFloats` per
+ * (row, round, position) as output. The shaderKey is `name` plus the layout's key (every constant in the WGSL).
+ */
+export abstract class ChunkProgram implements WebGPUProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = {x: [0, 1, 2, 3]};
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  variableNames: string[];
+  variableComponents: number[];
+  outputComponent = 4;
+  uniforms = CHUNK_UNIFORMS;
+
+  constructor(
+    protected readonly layout: ChunkLayout,
+    groupRows: number,
+    spec: {name: string; inputs: string[]; recordFloats: number},
+  ) {
+    this.outputShape = [groupRows, layout.rounds, layout.length, spec.recordFloats];
+    this.dispatch = [groupRows * chunksPerRow(layout), 1, 1];
+    this.workgroupSize = [layout.chunkLength, 1, 1];
+    this.variableNames = chunkInputNames(layout, spec.inputs);
+    this.variableComponents = this.variableNames.map((name) => (name === 'order' || name === 'valid' ? 1 : 4));
+    this.shaderKey = `${spec.name}_${layoutKey(layout)}`;
+  }
+
+  abstract getUserCode(): string;
+}
+
+/**
+ * Workgroup tiles of keys and values, and `stageKeys`, which fills them with tile `tile` of key chunk `keyChunk`
+ * (positions and validity first, then the vectors read by position). Call it from workgroup-uniform control flow.
+ */
+export function keyTileSnippet(l: ChunkLayout): string {
+  const tileVec4s = l.tileRows * (l.headSize / 4);
+  return `
+var<workgroup> tileKey : array<vec4<f32>, ${tileVec4s}>;
+var<workgroup> tileValue : array<vec4<f32>, ${tileVec4s}>;
+var<workgroup> tilePosition : array<i32, TILE>;
+var<workgroup> tileValid : array<u32, TILE>;
+
+fn stageKeys(row : i32, keyChunk : i32, tile : i32, t : i32) {
+  let p = uniforms.paddedLength;
+  workgroupBarrier();
+  if (t < TILE) {
+    let position = slotPosition(row, keyChunk * CHUNK + tile + t);
+    tilePosition[t] = position;
+    tileValid[t] = select(0u, 1u, isValidKey(row, position));
+  }
+  workgroupBarrier();
+  for (var e = t; e < TILE * D4; e += CHUNK) {
+    let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
+    tileKey[e] = key[source];
+    tileValue[e] = value[source];
+  }
+  workgroupBarrier();
+}
+`;
+}
