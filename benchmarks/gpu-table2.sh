@@ -2,7 +2,8 @@
 # The paper's Table 2 on the GPU machine: trains the duplication task's paper preset (|w| = 511, length 1024,
 # 1 layer, d_model = d_ff = 256, 4 heads) with full attention and with LSH-1, -2 and -4, side by side on the one
 # GPU (WebGPU through Dawn, with the fused kernels), each for the same wall-clock time; then evaluates every
-# checkpoint with full attention and LSH-1/2/4/8 (the matrix: train setting × eval setting).
+# checkpoint with full attention and LSH-1/2/4/8 (the matrix: train setting × eval setting) through the benchmark
+# suite `duplication` (carry benchmarks/dist too).
 #
 #   benchmarks/gpu-table2.sh OUT_DIR [--train SECONDS] [--samples N]
 #
@@ -47,14 +48,14 @@ for setting in "${settings[@]}"; do
 done
 for i in "${!pids[@]}"; do
   wait "${pids[$i]}"; rc=$?
-  echo "gpu-table2: train ${settings[$i]%% *} exited $rc (130 = stopped by SIGINT after saving)" | tee -a "$log"
+  echo "gpu-table2: train ${settings[$i]%% *} exited $rc (124: stopped at --train seconds by SIGINT, on which it saved)" | tee -a "$log"
   tail -n 3 "$out/train-${settings[$i]%% *}.log" | tee -a "$log"
 done
 
-for setting in "${settings[@]}"; do
-  name=${setting%% *}
-  echo "gpu-table2: eval $name" | tee -a "$log"
-  node "$cli" eval --checkpoint "$out/runs/$name" --hashes 1,2,4,8 --full-attention --samples "$samples" --backend webgpu 2>&1 | tee -a "$log"
-done
+# Every checkpoint evaluated with full attention and LSH-1/2/4/8 by the duplication suite (it runs `reformer eval`
+# on each and writes duplication-webgpu.json and the table beside the paper's figures).
+checkpoints=$(printf "$out/runs/%s," full lsh1 lsh2 lsh4)
+node benchmarks/dist/cli.js duplication --backend webgpu --machine h200-webgpu --out "$out" \
+  --checkpoints "${checkpoints%,}" --samples "$samples" 2>&1 | tee -a "$log"
 # The checkpoints' weights stay on the machine; their configs and trainer state (steps, settings) come back.
 rm -f "$out"/runs/*/model.safetensors "$out"/runs/*/optimizer.safetensors
