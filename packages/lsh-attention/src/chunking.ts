@@ -16,6 +16,15 @@ export function padAxis<T extends tf.Tensor>(x: T, axis: number, length: number,
   return tf.pad(x, paddings, value); // x's shape with axis `axis` = length
 }
 
+/**
+ * Which of `padded` positions hold real tokens, int32 [batch, padded]: the mask (1 = token), then 0 for the padding
+ * up to `padded`; undefined when every position is a token (no mask and no padding).
+ */
+export function validTokens(mask: tf.Tensor2D | undefined, batch: number, length: number, padded: number): tf.Tensor2D | undefined {
+  if (!mask && padded === length) return undefined;
+  return padAxis(mask ?? tf.ones([batch, length], 'int32'), 1, padded) as tf.Tensor2D; // [batch, padded]
+}
+
 /** Cuts axis `axis` of `x` back to its first `length` entries. */
 export function cutAxis<T extends tf.Tensor>(x: T, axis: number, length: number): T {
   if (x.shape[axis] === length) return x;

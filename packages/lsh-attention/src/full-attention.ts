@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {chunkedAttend, type DropoutSpec} from './chunked-attend.js';
-import {cutAxis, padAxis, paddedLength} from './chunking.js';
+import {cutAxis, padAxis, paddedLength, validTokens} from './chunking.js';
 import {canFuseChunkedAttention, fusedChunkedAttention} from './fused.js';
 import {sharedQKKeys, scaledKeys} from './key-scaling.js';
 import {checkCallKeys, normaliseMask, resolveDropout, type AttentionCall} from './options/call.js';
@@ -37,7 +37,7 @@ function fusedFullAttend(input: FullAttendInput): tf.Tensor4D {
       query: pad(input.query),
       key: pad(input.key),
       value: pad(input.value),
-      valid: input.mask || padded > length ? (padAxis(input.mask ?? tf.ones([batch, length], 'int32'), 1, padded) as tf.Tensor2D) : undefined, // int32 [batch, padded]
+      valid: validTokens(input.mask, batch, length, padded), // int32 [batch, padded]
     },
     {
       numRounds: 1,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {chunkedAttend} from './chunked-attend.js';
-import {cutAxis, padAxis, paddedLength} from './chunking.js';
+import {cutAxis, padAxis, paddedLength, validTokens} from './chunking.js';
 import {checkProjected, fullAttend} from './full-attention.js';
 import {canFuseChunkedAttention, fusedChunkedAttention} from './fused.js';
 import {scaledKeys} from './key-scaling.js';
@@ -37,15 +37,12 @@ export function localAttentionCore(
       return {output: fullAttend({query, key: keys, value, mask, causal: o.causal, selfMask: false, dropout}).output};
     }
     const padded = paddedLength(length, o.chunkLength);
-    const valid =
-      mask || padded > length
-        ? padAxis(mask ?? tf.ones([batch, length], 'int32'), 1, padded) // [batch, padded]
-        : undefined;
+    const valid = validTokens(mask, batch, length, padded); // int32 [batch, padded]
     const [, , , headSize] = query.shape;
     const window = {chunkLength: o.chunkLength, numChunksBefore: o.numChunksBefore, numChunksAfter: o.numChunksAfter};
     if (canFuseChunkedAttention({headSize, chunkLength: o.chunkLength, referenceOnly: dropout !== undefined})) {
       const output = fusedChunkedAttention(
-        {query: padAxis(query, 2, padded), key: padAxis(keys, 2, padded), value: padAxis(value, 2, padded), valid: valid as tf.Tensor2D | undefined},
+        {query: padAxis(query, 2, padded), key: padAxis(keys, 2, padded), value: padAxis(value, 2, padded), valid},
         {numRounds: 1, ...window, causal: o.causal, selfMask: false},
       ); // [batch, heads, padded, headSize]
       return {output: cutAxis(output, 2, length)}; // [batch, heads, length, headSize]

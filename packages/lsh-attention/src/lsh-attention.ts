@@ -9,7 +9,7 @@ import {
   type NumBuckets,
 } from '@reformerjs/lsh-hash';
 import {chunkedAttend} from './chunked-attend.js';
-import {cutAxis, padAxis, paddedLength} from './chunking.js';
+import {cutAxis, padAxis, paddedLength, validTokens} from './chunking.js';
 import {detached} from './detached.js';
 import {combineRounds} from './combine-rounds.js';
 import {duplicateLogitOffset} from './duplicates.js';
@@ -160,7 +160,7 @@ export function lshAttend(
           key: sharedQKKeys(paddedQuery) as tf.Tensor4D,
           value: padAxis(value, 2, padded), // [batch, heads, padded, headSize]
           order: sort.sortedIndices,
-          valid: mask || padded > length ? (padAxis(mask ?? tf.ones([batch, length], 'int32'), 1, padded) as tf.Tensor2D) : undefined, // int32 [batch, padded]
+          valid: validTokens(mask, batch, length, padded), // int32 [batch, padded]
         },
         {
           numRounds: o.numHashes,
@@ -180,10 +180,10 @@ export function lshAttend(
     const positions = tf.mod(sort.sortedIndices, int(padded)) as tf.Tensor3D; // int32 [batch, heads, numHashes*padded]
 
     let valid: tf.Tensor3D | undefined;
-    if (mask || padded > length) {
-      const validTokens = padAxis(mask ?? tf.ones([batch, length], 'int32'), 1, padded); // int32 [batch, padded]
+    const tokens = validTokens(mask, batch, length, padded); // int32 [batch, padded]
+    if (tokens) {
       const slotsOfBatch = tf.reshape(positions, [batch, heads * slots]) as tf.Tensor2D; // [batch, heads*numHashes*padded]
-      valid = tf.reshape(gatherRows(validTokens, slotsOfBatch), [batch, heads, slots]) as tf.Tensor3D; // [batch, heads, numHashes*padded]
+      valid = tf.reshape(gatherRows(tokens, slotsOfBatch), [batch, heads, slots]) as tf.Tensor3D; // [batch, heads, numHashes*padded]
     }
     let slotBuckets: tf.Tensor3D | undefined;
     if (o.sameBucketOnly) {
