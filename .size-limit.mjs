@@ -23,9 +23,8 @@ export default [
   {name: '@reformerjs/safetensors', path: 'packages/safetensors/dist/index.js', limit: '7.2 kB'},
   // measured 23.91 kB
   {name: '@reformerjs/reformer-model', path: 'packages/reformer-model/dist/index.js', limit: '30 kB'},
-  // measured 11.63 kB while the package was still being written: raise the limit as it grows, then set it to its
-  // settled size plus 25%
-  {name: '@reformerjs/webgpu-kernels', path: 'packages/webgpu-kernels/dist/index.js', limit: '14.5 kB'},
+  // measured 13.54 kB (the hashing, sort and attention kernels and the reduction gradients)
+  {name: '@reformerjs/webgpu-kernels', path: 'packages/webgpu-kernels/dist/index.js', limit: '17 kB'},
   // measured 20.55 kB
   {name: '@reformerjs/cli', path: 'packages/cli/dist/bin.js', limit: '26 kB'},
 ];
