@@ -78,12 +78,22 @@ export async function runSpeed(s: Session, opts: CliOptions): Promise<SuiteResul
           }
           row.note = `batch run in slices of ${sliceBatch} to keep ${what} under the ${formatBytes(bindingLimit)} WebGPU binding limit`;
         }
+        // Full attention's forward by groups of heads when all of them at once would not fit the memory budget.
+        let sliceHeads = opts.heads;
+        if (attention === 'full') {
+          while (sliceHeads > 1 && firstGuessPeakBytes({...shape, heads: sliceHeads}, false) > ctx.memoryBudget) sliceHeads = Math.ceil(sliceHeads / 2);
+          if (sliceHeads < opts.heads) {
+            const note = `forward run ${sliceHeads} head(s) at a time to fit the ${formatBytes(ctx.memoryBudget)} memory budget`;
+            row.note = row.note ? `${row.note}; ${note}` : note;
+          }
+        }
         await measureRow(s, row, {
-          key: row.impl,
+          // Predictions extrapolate from earlier rows of the same key: a head-sliced run is its own series.
+          key: sliceHeads < opts.heads ? `${row.impl}/heads-${sliceHeads}` : row.impl,
           work: workUnits(attention, batch, length, hashes, opts.chunk),
-          firstGuess: {fwd: firstGuessPeakBytes(shape, false), fwdbwd: firstGuessPeakBytes(shape, true)},
+          firstGuess: {fwd: firstGuessPeakBytes({...shape, heads: sliceHeads}, false), fwdbwd: firstGuessPeakBytes(shape, true)},
           make: () =>
-            new AttentionWorkload({attention, batch, length, heads: opts.heads, headSize: opts.headSize, chunk: opts.chunk, hashes, causal: true, sliceBatch}),
+            new AttentionWorkload({attention, batch, length, heads: opts.heads, headSize: opts.headSize, chunk: opts.chunk, hashes, causal: true, sliceBatch, sliceHeads}),
         });
       },
     };

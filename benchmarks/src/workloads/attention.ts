@@ -1,7 +1,7 @@
 // One self-attention layer as the packages ship it: LSHSelfAttention or FullSelfAttention from
 // @reformerjs/lsh-attention (projections, attention, output projection), causal.
 import * as tf from '@tensorflow/tfjs';
-import {FullSelfAttention, LSHSelfAttention} from '@reformerjs/lsh-attention';
+import {FullSelfAttention, LSHSelfAttention, fullSelfAttention, type SharedQKWeights} from '@reformerjs/lsh-attention';
 import {autoNumBuckets, type NumBuckets} from '@reformerjs/lsh-hash';
 import {paddedLength} from '../budget.js';
 import type {RunFn} from '../timing.js';
@@ -17,6 +17,11 @@ export interface AttentionSpec {
   causal: boolean;
   /** Run the batch in slices of this many sequences (keeps every binding under the WebGPU limit). */
   sliceBatch?: number;
+  /**
+   * Full attention only: run this many heads at a time, each group's [L, L] scores freed before the next (keeps a
+   * forward within a CPU backend's memory; the output is the same sum over heads of the output projection).
+   */
+  sliceHeads?: number;
 }
 
 /** HF's automatic bucket count (max_position_embeddings 4096) for this length: what both we and the HF script use. */
@@ -60,7 +65,22 @@ export class AttentionWorkload {
 
   private applyOnce(x: tf.Tensor3D): tf.Tensor3D {
     if (this.layer instanceof LSHSelfAttention) return this.layer.apply(x, {seed: HASH_SEED}).output;
-    return this.layer.apply(x).output;
+    const {heads, headSize, sliceHeads} = this.spec;
+    if (!sliceHeads || sliceHeads >= heads) return this.layer.apply(x).output;
+    const w = this.layer.weights as SharedQKWeights;
+    let sum: tf.Tensor3D | undefined;
+    for (let first = 0; first < heads; first += sliceHeads) {
+      const n = Math.min(sliceHeads, heads - first);
+      const columns = (t: tf.Tensor2D) => tf.slice(t, [0, first * headSize], [-1, n * headSize]); // [hidden, n*headSize]
+      const rows = tf.slice(w.output, [first * headSize, 0], [n * headSize, -1]); // [n*headSize, hidden]
+      const {output} = fullSelfAttention(
+        x,
+        {queryKey: columns(w.queryKey), value: columns(w.value), output: rows},
+        {hiddenSize: heads * headSize, numHeads: n, headSize, sharedQK: true, causal: this.spec.causal},
+      ); // [batch, length, hidden]: these heads' share of the output projection
+      sum = sum === undefined ? output : (tf.add(sum, output) as tf.Tensor3D);
+    }
+    return sum!;
   }
 
   /** hidden [batch, length, hidden] -> [batch, length, hidden], in batch slices when asked to. */
