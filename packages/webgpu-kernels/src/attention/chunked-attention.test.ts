@@ -2,10 +2,10 @@
 // switched off): outputs and the gradients of queries/keys and values within 1e-4 relative, over shapes, masks,
 // windows and round counts.
 import * as tf from '@tensorflow/tfjs';
-import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {FUSED_KERNELS_FLAG} from '@reformerjs/lsh-hash';
 import {fullAttentionCore, localAttentionCore, lshAttentionCore, type LSHAttentionCoreOptions} from '@reformerjs/lsh-attention';
 import {relativeError} from '@reformerjs/test-utils';
+import {withoutValidationErrors} from '../testing/gpu.js';
 import {MAX_BINDING_FLAG} from './index.js';
 import {afterEach, describe, expect, it} from 'vitest';
 
@@ -23,13 +23,10 @@ type Attention = (query: tf.Tensor4D, value: tf.Tensor4D) => tf.Tensor4D;
 
 /** The output and the gradients of sum(output · weights) with respect to query and value, read back. */
 async function outputAndGradients(attend: Attention, query: tf.Tensor4D, value: tf.Tensor4D, weights: tf.Tensor) {
-  const device = (tf.backend() as WebGPUBackend).device;
-  device.pushErrorScope('validation');
-  const output = tf.tidy(() => attend(query, value));
-  const grads = tf.grads((q: tf.Tensor, v: tf.Tensor) => tf.sum(tf.mul(attend(q as tf.Tensor4D, v as tf.Tensor4D), weights)));
-  const [dQuery, dValue] = grads([query, value]);
-  const error = await device.popErrorScope();
-  expect(error?.message).toBeUndefined();
+  const [output, dQuery, dValue] = await withoutValidationErrors(() => {
+    const grads = tf.grads((q: tf.Tensor, v: tf.Tensor) => tf.sum(tf.mul(attend(q as tf.Tensor4D, v as tf.Tensor4D), weights)));
+    return [tf.tidy(() => attend(query, value)), ...grads([query, value])];
+  });
   const read = await Promise.all([output, dQuery!, dValue!].map((t) => t.data()));
   tf.dispose([output, dQuery, dValue]);
   return read;

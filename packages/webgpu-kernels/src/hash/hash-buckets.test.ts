@@ -2,24 +2,16 @@
 // against plain loops (float64 products, first maximum), on exact dyadic inputs where ties are real, and on the
 // Hugging Face golden cases.
 import * as tf from '@tensorflow/tfjs';
-import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {FUSED_KERNELS_FLAG, HASH_BUCKETS_KERNEL, fusedKernelAvailable, hashVectors, type NumBuckets} from '@reformerjs/lsh-hash';
 import {goldenCaseNames, loadGoldenCase} from '@reformerjs/test-utils';
 import {afterEach, describe, expect, it} from 'vitest';
+
+import {withoutValidationErrors, words} from '../testing/gpu.js';
 
 afterEach(() => tf.env().set(FUSED_KERNELS_FLAG, true));
 
 type Shape = [number, number, number, number];
 
-function words(count: number, seed: number): Uint32Array {
-  const out = new Uint32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s;
-  }
-  return out;
-}
 
 /** Standard normal-ish floats (sum of uniforms), reproducible. */
 function gaussian(count: number, seed: number): Float32Array {
@@ -77,8 +69,6 @@ function loopBuckets(x: Float32Array, [batch, heads, length, dim]: Shape, rot: F
   return {buckets, margins};
 }
 
-const device = () => (tf.backend() as WebGPUBackend).device;
-
 type HashCase = {shape: Shape; numBuckets: NumBuckets; numHashes: number; mask?: Int32Array};
 
 /** hashVectors (fused or reference, per the flag) read back; no validation error, no leaked tensor. */
@@ -90,15 +80,14 @@ async function hashOnGPU(x: Float32Array, rot: Float32Array, c: HashCase, fused:
   const rotations = tf.tensor4d(rot, [c.shape[1], c.shape[3], c.numHashes, half]);
   const mask = c.mask ? tf.tensor2d(c.mask, [c.shape[0], c.shape[2]], 'int32') : undefined;
   const before = tf.memory().numTensors;
-  device().pushErrorScope('validation');
-  const {buckets} = hashVectors(vectors, {
-    numBuckets: c.numBuckets,
-    numHashes: c.numHashes,
-    rotations,
-    ...(mask ? {attentionMask: mask, hasPadding: c.mask!.includes(0)} : {}),
-  });
-  const error = await device().popErrorScope();
-  expect(error?.message).toBeUndefined();
+  const {buckets} = await withoutValidationErrors(() =>
+    hashVectors(vectors, {
+      numBuckets: c.numBuckets,
+      numHashes: c.numHashes,
+      rotations,
+      ...(mask ? {attentionMask: mask, hasPadding: c.mask!.includes(0)} : {}),
+    }),
+  );
   expect(buckets.shape).toEqual([c.shape[0], c.shape[1], c.numHashes, c.shape[2]]);
   expect(buckets.dtype).toBe('int32');
   const values = (await buckets.data()) as Int32Array;
@@ -192,8 +181,8 @@ describe('ReformerHashBuckets: golden buckets of Hugging Face Reformer', () => {
         const heads = config.num_attention_heads;
         const headSize = config.attention_head_size;
         tf.env().set(FUSED_KERNELS_FLAG, true);
-        device().pushErrorScope('validation');
-        const buckets = tf.tidy(() => {
+        const buckets = await withoutValidationErrors(() =>
+          tf.tidy(() => {
           const flat = tf.matMul(tf.reshape(attnIn, [batch * length, hidden]), weight, false, true); // [batch*length, heads*headSize]
           const qk = tf.transpose(tf.reshape(flat, [batch, length, heads, headSize]), [0, 2, 1, 3]); // [batch, heads, length, headSize]
           return hashVectors(qk as tf.Tensor4D, {
@@ -203,8 +192,8 @@ describe('ReformerHashBuckets: golden buckets of Hugging Face Reformer', () => {
             attentionMask: mask,
             hasPadding: (golden.info.pad as number) > 0,
           }).buckets;
-        });
-        expect((await device().popErrorScope())?.message).toBeUndefined();
+          }),
+        );
         const expected = await golden.io[`buckets.${layer}`]!.data();
         expect(Array.from(await buckets.data()), `${name} buckets.${layer}`).toEqual(Array.from(expected));
         buckets.dispose();

@@ -6,6 +6,8 @@ import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {BUCKET_SORT_KERNEL, FUSED_KERNELS_FLAG, fusedKernelAvailable, sortByBuckets} from '@reformerjs/lsh-hash';
 import {afterEach, describe, expect, it} from 'vitest';
 
+import {withoutValidationErrors, words} from '../testing/gpu.js';
+
 import {sortWithPlan} from './bucket-sort-kernel.js';
 import {bitonicCapacity, planSort, type RadixPlan, type SortLimits} from './plan.js';
 
@@ -13,16 +15,6 @@ afterEach(() => tf.env().set(FUSED_KERNELS_FLAG, true));
 
 type Shape = [number, number, number, number];
 
-/** Reproducible pseudo-random 32-bit words. */
-function words(count: number, seed: number): Uint32Array {
-  const out = new Uint32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s;
-  }
-  return out;
-}
 
 const size = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
 
@@ -84,10 +76,7 @@ async function sortOnGPU(values: Int32Array, shape: Shape, fused = true) {
   expect(fusedKernelAvailable(BUCKET_SORT_KERNEL)).toBe(fused);
   const buckets = tf.tensor4d(values, shape, 'int32');
   const before = tf.memory().numTensors;
-  device().pushErrorScope('validation');
-  const sort = sortByBuckets(buckets);
-  const error = await device().popErrorScope();
-  expect(error?.message).toBeUndefined();
+  const sort = await withoutValidationErrors(() => sortByBuckets(buckets));
   expect(sort.sortedIndices.shape).toEqual([shape[0], shape[1], shape[2] * shape[3]]);
   expect(sort.undoSortedIndices.shape).toEqual([shape[0], shape[1], shape[2] * shape[3]]);
   expect(sort.sortedIndices.dtype).toBe('int32');
@@ -102,10 +91,9 @@ async function sortOnGPU(values: Int32Array, shape: Shape, fused = true) {
 async function sortWith(values: Int32Array, shape: Shape, plan: RadixPlan) {
   const buckets = tf.tensor4d(values, shape, 'int32');
   const before = tf.memory().numTensors;
-  device().pushErrorScope('validation');
-  const outputs = sortWithPlan(tf.backend() as WebGPUBackend, buckets, plan).map((info) => tf.engine().makeTensorFromTensorInfo(info));
-  const error = await device().popErrorScope();
-  expect(error?.message).toBeUndefined();
+  const outputs = await withoutValidationErrors(() =>
+    sortWithPlan(tf.backend() as WebGPUBackend, buckets, plan).map((info) => tf.engine().makeTensorFromTensorInfo(info)),
+  );
   const [sorted, undo] = (await Promise.all(outputs.map((t) => t.data()))) as Int32Array[];
   tf.dispose(outputs);
   expect(tf.memory().numTensors).toBe(before);
