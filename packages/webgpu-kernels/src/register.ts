@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import {chunkedAttentionKernels} from './attention/index.js';
 import {reductionGradients} from './gradients/reductions.js';
 import {hashBucketsKernels} from './hash/index.js';
+import {installSplitKMatMul} from './matmul/split-k-matmul-kernel.js';
+import {installSplitReductions} from './reduce/split-reduce-kernels.js';
 import {bucketSortKernels} from './sort/index.js';
 
 /** A group of kernels for the `webgpu` backend and the gradients that run them. */
@@ -14,7 +16,10 @@ const KERNEL_SETS: KernelSet[] = [chunkedAttentionKernels, hashBucketsKernels, b
  * Registers the fused kernels for the `webgpu` backend (idempotent). Afterwards the packages' ops dispatch to
  * them whenever `webgpu` is the active backend; other backends keep the reference path. Turn them off without
  * unregistering with `tf.env().set(FUSED_KERNELS_FLAG, false)` (`@reformerjs/lsh-hash`). Also replaces the gradients
- * of Sum and Mean with ones that broadcast on the device (gradients/reductions.ts), for every backend.
+ * of Sum and Mean with ones that broadcast on the device (gradients/reductions.ts), for every backend, and the
+ * `webgpu` Sum and Mean kernels with ones that split long reductions to few outputs across the GPU
+ * (reduce/split-reduce-kernels.ts), and its BatchMatMul with one that splits weight gradients (tall Aᵀ B) along
+ * their shared dimension (matmul/split-k-matmul-kernel.ts).
  */
 export function registerWebGPUKernels(): void {
   for (const {kernels, gradients} of KERNEL_SETS) {
@@ -22,4 +27,6 @@ export function registerWebGPUKernels(): void {
     for (const gradient of gradients) if (tf.getGradient(gradient.kernelName) === undefined) tf.registerGradient(gradient);
   }
   for (const gradient of reductionGradients) tf.registerGradient(gradient);
+  installSplitReductions();
+  installSplitKMatMul();
 }
