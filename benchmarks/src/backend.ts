@@ -92,11 +92,12 @@ async function setUpWebGPU(): Promise<{adapterInfo: Record<string, string>; limi
     maxBufferSize: Number(adapter.limits.maxBufferSize),
     maxComputeWorkgroupsPerDimension: Number(adapter.limits.maxComputeWorkgroupsPerDimension),
   };
-  const webgpuModule = await import('@tensorflow/tfjs-backend-webgpu');
-  // The backend registers itself only if navigator.gpu existed when the module was first evaluated. In the
-  // bundle, a static (non-type) import of it anywhere in the bundled sources is hoisted to the top and evaluated
-  // before the lines above: register the same factory here in that case.
-  if (tf.findBackendFactory('webgpu') == null) registerWebGPUFactory(webgpuModule.WebGPUBackend);
+  await import('@tensorflow/tfjs-backend-webgpu');
+  // A device with subgroups where the adapter has them (the chunk programs' subgroup path). tfjs-backend-webgpu's
+  // own factory exists only if navigator.gpu did when it was first evaluated (in the bundle a static import of it
+  // is hoisted above the lines above); this one replaces it either way.
+  const {registerWebGPUBackend} = await import('@reformerjs/webgpu-kernels');
+  registerWebGPUBackend();
   return {
     adapterInfo,
     limits,
@@ -105,42 +106,6 @@ async function setUpWebGPU(): Promise<{adapterInfo: Record<string, string>; limi
       Object.defineProperty(globalThis, 'navigator', {value: undefined, configurable: true, writable: true});
     },
   };
-}
-
-/** tfjs-backend-webgpu's own factory (its base.ts in 4.22): the adapter, the device with the adapter's limits. */
-function registerWebGPUFactory(backendClass: unknown): void {
-  const WebGPUBackend = backendClass as new (device: unknown, adapterInfo?: unknown) => tf.KernelBackend;
-  interface Adapter {
-    features: Set<string>;
-    limits: Record<string, number>;
-    info?: unknown;
-    requestDevice(d: object): Promise<unknown>;
-  }
-  tf.registerBackend(
-    'webgpu',
-    async () => {
-      const gpu = (globalThis as unknown as {navigator: {gpu: {requestAdapter(o: object): Promise<Adapter | null>}}}).navigator.gpu;
-      const adapter = await gpu.requestAdapter({powerPreference: tf.env().get('WEBGPU_USE_LOW_POWER_GPU') ? 'low-power' : 'high-performance'});
-      if (!adapter) throw new Error('webgpu: no adapter');
-      const requiredFeatures: unknown[] = [];
-      if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
-      if (adapter.features.has('bgra8unorm-storage')) requiredFeatures.push(['bgra8unorm-storage']);
-      const l = adapter.limits;
-      const device = await adapter.requestDevice({
-        requiredFeatures,
-        requiredLimits: {
-          maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-          maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-          maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-          maxBufferSize: l.maxBufferSize,
-          maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-          maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-        },
-      });
-      return new WebGPUBackend(device, adapter.info);
-    },
-    3,
-  );
 }
 
 /**
@@ -215,7 +180,11 @@ export async function setUpBackend(name: BackendName, memBudgetGiB?: number, fus
   }
   if (!(await tf.setBackend(name))) throw new Error(`--backend ${name}: the backend failed to initialise on this machine`);
   await tf.ready();
-  if (name === 'webgpu') tf.env().set('WEBGPU_CPU_FORWARD', false);
+  if (name === 'webgpu') {
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+    const {webgpuSubgroupsEnabled} = await import('@reformerjs/webgpu-kernels');
+    device.description += `; subgroup lanes ${webgpuSubgroupsEnabled() ? 'on' : 'off'}`;
+  }
   // Registered by @reformerjs/lsh-hash (imported above); read by the packages' ops at each call.
   tf.env().set(FUSED_KERNELS_FLAG, fusedFlag);
   return {

@@ -122,6 +122,9 @@ async function registerWebGPUBackend(hardwareOnly: boolean): Promise<WebGPUProbe
   Object.assign(globalThis, dawn.globals);
   Object.defineProperty(globalThis, 'navigator', {value: {gpu}, configurable: true, writable: true});
   await import('@tensorflow/tfjs-backend-webgpu');
+  // The device gets subgroups where the adapter has them: the fused attention's subgroup path.
+  const kernels = await import('@reformerjs/webgpu-kernels');
+  kernels.registerWebGPUBackend();
   return {ok: true, adapter: describeAdapter(adapter)};
 }
 

@@ -3,8 +3,8 @@ import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {CHUNK_UNIFORMS, chunkInputNames, chunksPerRow, layoutKey, type ChunkLayout} from './layout.js';
 
 /**
- * What the forward and both backward programs share: one workgroup per (row, chunk) of a group of rows, one thread
- * per slot of the chunk, float vec4 inputs (integer `order` and `valid` scalar), and records of `recordFloats` per
+ * What the forward and both backward programs share: one workgroup per (row, chunk) of a group of rows, `lanes`
+ * consecutive threads per slot of the chunk (each holding headSize / lanes of its vectors), float vec4 inputs (integer `order` and `valid` scalar), and records of `recordFloats` per
  * (row, round, position) as output. The shaderKey is `name` plus the layout's key (every constant in the WGSL).
  */
 export abstract class ChunkProgram implements WebGPUProgram {
@@ -25,7 +25,7 @@ export abstract class ChunkProgram implements WebGPUProgram {
   ) {
     this.outputShape = [groupRows, layout.rounds, layout.length, spec.recordFloats];
     this.dispatch = [groupRows * chunksPerRow(layout), 1, 1];
-    this.workgroupSize = [layout.chunkLength, 1, 1];
+    this.workgroupSize = [layout.chunkLength * layout.lanes, 1, 1];
     this.variableNames = chunkInputNames(layout, spec.inputs);
     this.variableComponents = this.variableNames.map((name) => (name === 'order' || name === 'valid' ? 1 : 4));
     this.shaderKey = `${spec.name}_${layoutKey(layout)}`;
@@ -55,7 +55,7 @@ fn stageKeys(row : i32, keyChunk : i32, tile : i32, t : i32) {
     tileValid[t] = select(0u, 1u, isValidKey(row, position));
   }
   workgroupBarrier();
-  for (var e = t; e < TILE * D4; e += CHUNK) {
+  for (var e = t; e < TILE * D4; e += THREADS) {
     let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
     tileKey[e] = key[source];
     tileValue[e] = value[source];

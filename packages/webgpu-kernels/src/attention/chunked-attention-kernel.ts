@@ -11,6 +11,7 @@ import {
   type FusedChunkedAttentionAttrs,
 } from '@reformerjs/lsh-attention';
 
+import {maxRowLanes} from '../device/subgroups.js';
 import {ChunkAttentionForwardProgram} from './forward-program.js';
 import {ChunkAttentionKeyGradProgram} from './key-grad-program.js';
 import {chunkLayout, chunkUniformData, rowGroups, type ChunkLayout, type RowGroup} from './layout.js';
@@ -49,8 +50,11 @@ function layoutOf(backend: WebGPUBackend, query: TensorInfo, order: TensorInfo, 
   if (isPresent(valid) && tf.util.sizeFromShape(valid.shape) !== batch * length) {
     fail(`valid: expected [batch, length] = [${batch}, ${length}], got [${valid.shape}]`);
   }
-  const storage = backend.device.limits.maxComputeWorkgroupStorageSize;
-  return chunkLayout(query.shape, attrs, {hasOrder: isPresent(order), hasValid: isPresent(valid)}, storage);
+  const device = {
+    workgroupStorageBytes: backend.device.limits.maxComputeWorkgroupStorageSize,
+    maxLanes: Math.min(maxRowLanes(backend.device), Math.floor(threads / attrs.chunkLength)),
+  };
+  return chunkLayout(query.shape, attrs, {hasOrder: isPresent(order), hasValid: isPresent(valid)}, device);
 }
 
 /** The inputs `order` and `valid` where the layout uses them. */

@@ -1,17 +1,20 @@
 // The fused chunked-attention kernel against the reference path on the same backend (webgpu, fused kernels
 // switched off): outputs and the gradients of queries/keys and values within 1e-4 relative, over shapes, masks,
-// windows and round counts.
+// windows and round counts, with one thread per row (the default) and with subgroup lanes (SUBGROUPS_FLAG on: head
+// sizes 8, 16 and 64 get 2, 4 and 4 threads per row where the device has subgroups; 12 gets one).
 import * as tf from '@tensorflow/tfjs';
 import {FUSED_KERNELS_FLAG} from '@reformerjs/lsh-hash';
 import {fullAttentionCore, localAttentionCore, lshAttentionCore, type LSHAttentionCoreOptions} from '@reformerjs/lsh-attention';
 import {relativeError} from '@reformerjs/test-utils';
+import {SUBGROUPS_FLAG} from '../device/subgroups.js';
 import {withoutValidationErrors} from '../testing/gpu.js';
 import {MAX_BINDING_FLAG} from './index.js';
-import {afterEach, describe, expect, it} from 'vitest';
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
 const TOLERANCE = 1e-4;
 
 afterEach(() => {
+  tf.env().set(SUBGROUPS_FLAG, false);
   tf.env().set(FUSED_KERNELS_FLAG, true);
   tf.env().set(MAX_BINDING_FLAG, 0);
 });
@@ -51,40 +54,62 @@ async function expectFusedMatchesReference(attend: Attention, shape: [number, nu
   tf.dispose([query, value, weights]);
 }
 
-describe('fused LSH attention matches the reference path', () => {
-  const cases: Array<{name: string; shape: [number, number, number, number]; options: LSHAttentionCoreOptions; mask?: number[][]}> = [
-    {name: 'one round, causal', shape: [1, 2, 32, 8], options: {chunkLength: 8, numHashes: 1, numBuckets: 4, causal: true}},
-    {name: 'four rounds, bidirectional', shape: [2, 2, 32, 16], options: {chunkLength: 8, numHashes: 4, numBuckets: 4}},
-    {name: 'two rounds, a chunk after', shape: [1, 3, 48, 8], options: {chunkLength: 16, numHashes: 2, numBuckets: 6, numChunksAfter: 1, causal: true}},
-    {name: 'no neighbours, padded length', shape: [2, 1, 27, 12], options: {chunkLength: 8, numHashes: 3, numBuckets: 4, numChunksBefore: 0}},
-    {name: 'head size 64, chunk 64', shape: [1, 1, 128, 64], options: {chunkLength: 64, numHashes: 2, numBuckets: 4, causal: true}},
-    {
-      name: 'padding mask',
-      shape: [2, 2, 24, 8],
-      options: {chunkLength: 8, numHashes: 2, numBuckets: 4, causal: true},
-      mask: [Array.from({length: 24}, (_, i) => (i < 19 ? 1 : 0)), Array.from({length: 24}, () => 1)],
-    },
-  ];
-  for (const c of cases) {
-    it(c.name, async () => {
-      const attentionMask = c.mask ? tf.tensor2d(c.mask, undefined, 'int32') : undefined;
-      // Given buckets, so that this compares attention alone (the hashing kernel has tests of its own).
-      const [batch, heads, length] = c.shape;
-      const rounds = c.options.numHashes!;
-      const perRound = c.options.numBuckets as number;
-      const buckets = tf.tidy(() =>
-        tf.add(
-          tf.randomUniformInt([batch, heads, rounds, length], 0, perRound, 11),
-          tf.reshape(tf.range(0, rounds * perRound, perRound, 'int32'), [1, 1, rounds, 1]), // [1, 1, rounds, 1]
-        ),
-      ) as tf.Tensor4D; // int32 [batch, heads, rounds, length], round offsets included
-      await expectFusedMatchesReference(
-        (q, v) => lshAttentionCore(q, v, c.options, {buckets, ...(attentionMask ? {attentionMask} : {})}).output,
-        c.shape,
-      );
-      tf.dispose([buckets, attentionMask]);
+for (const subgroups of [false, true]) describe(subgroups ? 'with subgroup lanes where the device has them' : 'with one thread per row', () => {
+  beforeEach(() => tf.env().set(SUBGROUPS_FLAG, subgroups));
+
+  describe('fused LSH attention matches the reference path', () => {
+    const cases: Array<{name: string; shape: [number, number, number, number]; options: LSHAttentionCoreOptions; mask?: number[][]}> = [
+      {name: 'one round, causal', shape: [1, 2, 32, 8], options: {chunkLength: 8, numHashes: 1, numBuckets: 4, causal: true}},
+      {name: 'four rounds, bidirectional', shape: [2, 2, 32, 16], options: {chunkLength: 8, numHashes: 4, numBuckets: 4}},
+      {name: 'two rounds, a chunk after', shape: [1, 3, 48, 8], options: {chunkLength: 16, numHashes: 2, numBuckets: 6, numChunksAfter: 1, causal: true}},
+      {name: 'no neighbours, padded length', shape: [2, 1, 27, 12], options: {chunkLength: 8, numHashes: 3, numBuckets: 4, numChunksBefore: 0}},
+      {name: 'head size 64, chunk 64', shape: [1, 1, 128, 64], options: {chunkLength: 64, numHashes: 2, numBuckets: 4, causal: true}},
+      {
+        name: 'padding mask',
+        shape: [2, 2, 24, 8],
+        options: {chunkLength: 8, numHashes: 2, numBuckets: 4, causal: true},
+        mask: [Array.from({length: 24}, (_, i) => (i < 19 ? 1 : 0)), Array.from({length: 24}, () => 1)],
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const attentionMask = c.mask ? tf.tensor2d(c.mask, undefined, 'int32') : undefined;
+        // Given buckets, so that this compares attention alone (the hashing kernel has tests of its own).
+        const [batch, heads, length] = c.shape;
+        const rounds = c.options.numHashes!;
+        const perRound = c.options.numBuckets as number;
+        const buckets = tf.tidy(() =>
+          tf.add(
+            tf.randomUniformInt([batch, heads, rounds, length], 0, perRound, 11),
+            tf.reshape(tf.range(0, rounds * perRound, perRound, 'int32'), [1, 1, rounds, 1]), // [1, 1, rounds, 1]
+          ),
+        ) as tf.Tensor4D; // int32 [batch, heads, rounds, length], round offsets included
+        await expectFusedMatchesReference(
+          (q, v) => lshAttentionCore(q, v, c.options, {buckets, ...(attentionMask ? {attentionMask} : {})}).output,
+          c.shape,
+        );
+        tf.dispose([buckets, attentionMask]);
+      });
+    }
+  });
+
+  describe('fused local and full attention match the reference path', () => {
+    it('local, causal, one chunk before', async () => {
+      await expectFusedMatchesReference((q, v) => localAttentionCore(q, q, v, {chunkLength: 8, causal: true}).output, [1, 2, 32, 8]);
     });
-  }
+    it('local, a chunk before and after, padded length', async () => {
+      await expectFusedMatchesReference(
+        (q, v) => localAttentionCore(q, q, v, {chunkLength: 8, numChunksAfter: 1}).output,
+        [2, 1, 30, 8],
+      );
+    });
+    it('full, causal', async () => {
+      await expectFusedMatchesReference((q, v) => fullAttentionCore(q, q, v, {causal: true}).output, [1, 2, 40, 8]);
+    });
+    it('full, shared query/key', async () => {
+      await expectFusedMatchesReference((q, v) => fullAttentionCore(q, undefined, v, {sharedQK: true}).output, [2, 2, 24, 16]);
+    });
+  });
 });
 
 describe('records larger than a storage binding are split by rows', () => {
@@ -102,23 +127,5 @@ describe('records larger than a storage binding are split by rows', () => {
     const q = tf.zeros([1, 1, 32, 8]) as tf.Tensor4D;
     expect(() => localAttentionCore(q, q, q, {chunkLength: 8})).toThrow(/exceeds the device's storage binding limit of 1024 bytes/);
     q.dispose();
-  });
-});
-
-describe('fused local and full attention match the reference path', () => {
-  it('local, causal, one chunk before', async () => {
-    await expectFusedMatchesReference((q, v) => localAttentionCore(q, q, v, {chunkLength: 8, causal: true}).output, [1, 2, 32, 8]);
-  });
-  it('local, a chunk before and after, padded length', async () => {
-    await expectFusedMatchesReference(
-      (q, v) => localAttentionCore(q, q, v, {chunkLength: 8, numChunksAfter: 1}).output,
-      [2, 1, 30, 8],
-    );
-  });
-  it('full, causal', async () => {
-    await expectFusedMatchesReference((q, v) => fullAttentionCore(q, q, v, {causal: true}).output, [1, 2, 40, 8]);
-  });
-  it('full, shared query/key', async () => {
-    await expectFusedMatchesReference((q, v) => fullAttentionCore(q, undefined, v, {sharedQK: true}).output, [2, 2, 24, 16]);
   });
 });

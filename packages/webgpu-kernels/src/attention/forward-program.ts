@@ -2,7 +2,7 @@ import {ChunkProgram, keyTileSnippet} from './chunk-program.js';
 import {chunkPrelude, type ChunkLayout} from './layout.js';
 
 /**
- * Chunked attention forward, one workgroup per chunk of sorted queries, one thread per query. The keys and values
+ * Chunked attention forward, one workgroup per chunk of sorted queries, `lanes` threads per query. The keys and values
  * of each neighbouring chunk are read by position into workgroup memory a tile at a time (never gathered into
  * sorted copies in global memory), and the softmax runs online (flash-attention style): a running maximum and
  * sum per query, rescaled once per register block of logits.
@@ -30,13 +30,14 @@ fn main(_globalIndex : i32) {
   let row = uniforms.rowOffset + group / uniforms.chunksPerRow;
   let chunk = group % uniforms.chunksPerRow;
   let t = i32(localId.x);
-  let slot = chunk * CHUNK + t;
+  let slot = chunk * CHUNK + t / LANES;
+  let lane = (t % LANES) * DL; // this thread's first vec4 of the row
   let queryPosition = slotPosition(row, slot);
 
-  var q : array<vec4<f32>, D4>;
-  var acc : array<vec4<f32>, D4>;
-  let queryBase = (row * p + queryPosition) * D4;
-  for (var d = 0; d < D4; d++) {
+  var q : array<vec4<f32>, DL>;
+  var acc : array<vec4<f32>, DL>;
+  let queryBase = (row * p + queryPosition) * D4 + lane;
+  for (var d = 0; d < DL; d++) {
     q[d] = query[queryBase + d];
     acc[d] = vec4<f32>(0.0);
   }
@@ -54,19 +55,19 @@ fn main(_globalIndex : i32) {
         for (var b = 0; b < BLOCK; b++) {
           let j = j0 + b;
           var dotQK = 0.0;
-          for (var d = 0; d < D4; d++) { dotQK += dot(q[d], tileKey[j * D4 + d]); }
-          logits[b] = maskedLogit(dotQK, queryPosition, tilePosition[j], tileValid[j] != 0u);
+          for (var d = 0; d < DL; d++) { dotQK += dot(q[d], tileKey[j * D4 + lane + d]); }
+          logits[b] = maskedLogit(laneSum(dotQK), queryPosition, tilePosition[j], tileValid[j] != 0u);
           blockMax = max(blockMax, logits[b]);
         }
         let newMax = max(runMax, blockMax);
         let rescale = exp(runMax - newMax);
         runSum *= rescale;
-        for (var d = 0; d < D4; d++) { acc[d] *= rescale; }
+        for (var d = 0; d < DL; d++) { acc[d] *= rescale; }
         for (var b = 0; b < BLOCK; b++) {
           let weight = exp(logits[b] - newMax);
           runSum += weight;
           let j = j0 + b;
-          for (var d = 0; d < D4; d++) { acc[d] += weight * tileValue[j * D4 + d]; }
+          for (var d = 0; d < DL; d++) { acc[d] += weight * tileValue[j * D4 + lane + d]; }
         }
         runMax = newMax;
       }
@@ -75,8 +76,8 @@ fn main(_globalIndex : i32) {
 
   let round = slot / p;
   let outBase = (((row - uniforms.rowOffset) * ROUNDS + round) * p + queryPosition) * (D4 + 1);
-  for (var d = 0; d < D4; d++) { result[outBase + d] = acc[d] / runSum; }
-  result[outBase + D4] = vec4<f32>(runMax, runSum, 0.0, 0.0);
+  for (var d = 0; d < DL; d++) { result[outBase + lane + d] = acc[d] / runSum; }
+  if (lane == 0) { result[outBase + D4] = vec4<f32>(runMax, runSum, 0.0, 0.0); }
 }
 `;
   }

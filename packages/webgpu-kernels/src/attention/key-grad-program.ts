@@ -2,7 +2,7 @@ import {ChunkProgram} from './chunk-program.js';
 import {chunkPrelude, type ChunkLayout} from './layout.js';
 
 /**
- * Gradients of the keys and values, key-major: one workgroup per chunk of sorted keys, one thread per key. The
+ * Gradients of the keys and values, key-major: one workgroup per chunk of sorted keys, `lanes` threads per key. The
  * query chunks whose window holds this key chunk are chunk + BEFORE − w for w in [0, WINDOW) (the forward's
  * relation inverted, with the same wrap-around); their queries, output gradients, normalisers and deltas are
  * staged by position a tile at a time. Each thread accumulates its key's dk_j = Σ_i dS_ij q_i and
@@ -37,16 +37,17 @@ fn main(_globalIndex : i32) {
   let row = uniforms.rowOffset + group / uniforms.chunksPerRow;
   let chunk = group % uniforms.chunksPerRow;
   let t = i32(localId.x);
-  let slot = chunk * CHUNK + t;
+  let slot = chunk * CHUNK + t / LANES;
+  let lane = (t % LANES) * DL; // this thread's first vec4 of the row
   let keyPosition = slotPosition(row, slot);
   let keyValid = isValidKey(row, keyPosition);
 
-  var k : array<vec4<f32>, D4>;
-  var v : array<vec4<f32>, D4>;
-  var dk : array<vec4<f32>, D4>;
-  var dv : array<vec4<f32>, D4>;
-  let keyBase = (row * p + keyPosition) * D4;
-  for (var d = 0; d < D4; d++) {
+  var k : array<vec4<f32>, DL>;
+  var v : array<vec4<f32>, DL>;
+  var dk : array<vec4<f32>, DL>;
+  var dv : array<vec4<f32>, DL>;
+  let keyBase = (row * p + keyPosition) * D4 + lane;
+  for (var d = 0; d < DL; d++) {
     k[d] = key[keyBase + d];
     v[d] = value[keyBase + d];
     dk[d] = vec4<f32>(0.0);
@@ -64,7 +65,7 @@ fn main(_globalIndex : i32) {
         tileStats[t] = rowStats[row * p + position];
       }
       workgroupBarrier();
-      for (var e = t; e < TILE * D4; e += CHUNK) {
+      for (var e = t; e < TILE * D4; e += THREADS) {
         let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
         tileQuery[e] = query[source];
         tileDOut[e] = dOutput[source];
@@ -72,18 +73,17 @@ fn main(_globalIndex : i32) {
       workgroupBarrier();
       for (var i = 0; i < TILE; i++) {
         let queryPosition = tilePosition[i];
-        var dotQK = 0.0;
-        var dotOV = 0.0;
-        for (var d = 0; d < D4; d++) {
-          dotQK += dot(tileQuery[i * D4 + d], k[d]);
-          dotOV += dot(tileDOut[i * D4 + d], v[d]);
+        var partial = vec2<f32>(0.0);
+        for (var d = 0; d < DL; d++) {
+          partial += vec2<f32>(dot(tileQuery[i * D4 + lane + d], k[d]), dot(tileDOut[i * D4 + lane + d], v[d]));
         }
+        let dots = laneSum2(partial); // (q·k, dO·v)
         let stats = tileStats[i];
-        let probability = exp(maskedLogit(dotQK, queryPosition, keyPosition, keyValid) - stats.x) * stats.y;
-        let dLogit = select(probability * (dotOV - stats.z), 0.0, isMasked(queryPosition, keyPosition, keyValid));
-        for (var d = 0; d < D4; d++) {
-          dv[d] += probability * tileDOut[i * D4 + d];
-          dk[d] += dLogit * tileQuery[i * D4 + d];
+        let probability = exp(maskedLogit(dots.x, queryPosition, keyPosition, keyValid) - stats.x) * stats.y;
+        let dLogit = select(probability * (dots.y - stats.z), 0.0, isMasked(queryPosition, keyPosition, keyValid));
+        for (var d = 0; d < DL; d++) {
+          dv[d] += probability * tileDOut[i * D4 + lane + d];
+          dk[d] += dLogit * tileQuery[i * D4 + lane + d];
         }
       }
     }
@@ -91,9 +91,9 @@ fn main(_globalIndex : i32) {
 
   let round = slot / p;
   let outBase = (((row - uniforms.rowOffset) * ROUNDS + round) * p + keyPosition) * 2 * D4;
-  for (var d = 0; d < D4; d++) {
-    result[outBase + d] = dk[d];
-    result[outBase + D4 + d] = dv[d];
+  for (var d = 0; d < DL; d++) {
+    result[outBase + lane + d] = dk[d];
+    result[outBase + D4 + lane + d] = dv[d];
   }
 }
 `;

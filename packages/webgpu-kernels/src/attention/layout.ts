@@ -30,6 +30,13 @@ export type ChunkLayout = {
   tileRows: number;
   /** Logits kept in registers at a time, between two rescalings of the running sums: divides tileRows. */
   blockRows: number;
+  /**
+   * Threads per query (or key) row: 1, or 2 or 4 on a device with subgroups, each holding headSize / lanes of
+   * the row's vectors and adding its partial dot products with its neighbours' through subgroup shuffles. Fewer
+   * registers per thread (a key-major backward thread holds four vectors), more threads per workgroup; measured
+   * slower than one thread per row on the H200, hence opt-in (SUBGROUPS_FLAG).
+   */
+  lanes: number;
 };
 
 /** The largest divisor of `n` that is at most `bound` (at least 1). */
@@ -38,23 +45,37 @@ function largestDivisorAtMost(n: number, bound: number): number {
   return 1;
 }
 
+/** The largest power of two at most `maxLanes` that divides a row's `vec4s` (a butterfly of shuffles needs 2^k). */
+function lanesFor(vec4s: number, maxLanes: number): number {
+  let lanes = 1;
+  while (lanes * 2 <= maxLanes && vec4s % (lanes * 2) === 0) lanes *= 2;
+  return lanes;
+}
+
+/**
+ * Rows staged per tile. Small tiles leave workgroup memory for more resident workgroups: on the H200 (head size 64,
+ * chunk 64, LSH-4 at 64K tokens) tiles of 8 / 16 / 32 / 64 rows took 3.5 / 2.4 / 3.9 / 7.5 ms forward and
+ * 14.2 / 9.9 / 15.9 / 19.6 ms backward (benchmarks/results/h200-webgpu/RUN-NOTES.md).
+ */
+const TILE_ROWS = 16;
+
 /** Logits per register block: enough to amortise a rescale, few enough to stay in registers. */
 const MAX_BLOCK_ROWS = 16;
 
 /**
  * The layout of one call. `workgroupStorageBytes` is the device's maxComputeWorkgroupStorageSize; a tile (two
- * [tileRows, headSize] float32 arrays plus per-row bookkeeping) takes at most half of it, so that two workgroups
- * can share a compute unit.
+ * [tileRows, headSize] float32 arrays plus per-row bookkeeping) has at most TILE_ROWS rows and takes at most half
+ * of it. `maxLanes` is the most threads a row may get (maxRowLanes: 1 without usable subgroups).
  */
 export function chunkLayout(
   shape: readonly number[],
   attrs: FusedChunkedAttentionAttrs,
   inputs: {hasOrder: boolean; hasValid: boolean},
-  workgroupStorageBytes: number,
+  device: {workgroupStorageBytes: number; maxLanes: number},
 ): ChunkLayout {
   const [batch, heads, length, headSize] = shape as [number, number, number, number];
   const bytesPerRow = 2 * headSize * 4 + 3 * 4;
-  const tileRows = largestDivisorAtMost(attrs.chunkLength, workgroupStorageBytes / 2 / bytesPerRow);
+  const tileRows = largestDivisorAtMost(attrs.chunkLength, Math.min(TILE_ROWS, device.workgroupStorageBytes / 2 / bytesPerRow));
   return {
     batch,
     heads,
@@ -70,6 +91,7 @@ export function chunkLayout(
     hasValid: inputs.hasValid,
     tileRows,
     blockRows: largestDivisorAtMost(tileRows, MAX_BLOCK_ROWS),
+    lanes: lanesFor(headSize / 4, device.maxLanes),
   };
 }
 
@@ -86,6 +108,7 @@ export function layoutKey(l: ChunkLayout): string {
     `r${l.rounds}`,
     `t${l.tileRows}`,
     `b${l.blockRows}`,
+    `l${l.lanes}`,
     l.causal ? 'causal' : 'bidi',
     l.selfMask ? 'self' : 'noself',
     l.hasOrder ? 'order' : 'seq',
@@ -137,12 +160,31 @@ export function chunkInputNames(l: ChunkLayout, own: string[]): string[] {
 }
 
 /**
+ * WGSL: `name(partial)`, the sum of a partial dot product (or a pair of them) over the lanes of a row: consecutive
+ * invocations of one subgroup, added with a butterfly of shuffles.
+ */
+function laneSumWgsl(name: string, type: string, lanes: number): string {
+  const body =
+    lanes === 1
+      ? 'return partial;'
+      : `var total = partial;
+  for (var mask = 1u; mask < ${lanes}u; mask <<= 1u) { total += subgroupShuffleXor(total, mask); }
+  return total;`;
+  return `fn ${name}(partial : ${type}) -> ${type} {
+  ${body}
+}`;
+}
+
+/**
  * WGSL constants and helpers of a chunk program. Workgroups are numbered flat (tfjs may reshape a long 1-D
  * dispatch into 2-D or 3-D), one per (batch·head row, chunk).
  */
 export function chunkPrelude(l: ChunkLayout): string {
-  return `
+  return `${l.lanes > 1 ? 'enable subgroups;' : ''}
 const D4 = ${l.headSize / 4};
+const LANES = ${l.lanes};
+const DL = ${l.headSize / 4 / l.lanes}; // vec4s of a row each lane holds
+const THREADS = ${l.chunkLength * l.lanes};
 const CHUNK = ${l.chunkLength};
 const WINDOW = ${l.before + 1 + l.after};
 const BEFORE = ${l.before};
@@ -165,6 +207,8 @@ fn uniformGroupIndex() -> i32 {
   return workgroupUniformLoad(&sharedGroupIndex);
 }
 
+${laneSumWgsl('laneSum', 'f32', l.lanes)}
+${laneSumWgsl('laneSum2', 'vec2<f32>', l.lanes)}
 // The chunk index modulo the chunks of a row: the first chunk of a round sees the last of the previous round.
 fn wrapChunk(c : i32) -> i32 {
   let n = uniforms.chunksPerRow;

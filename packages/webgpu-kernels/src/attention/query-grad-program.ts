@@ -3,7 +3,7 @@ import {chunkPrelude, type ChunkLayout} from './layout.js';
 
 /**
  * Gradient of the queries, query-major: the forward's workgroup layout (one workgroup per chunk of sorted queries,
- * one thread per query, neighbouring keys and values staged by position a tile at a time). Probabilities are
+ * `lanes` threads per query, neighbouring keys and values staged by position a tile at a time). Probabilities are
  * recomputed from the saved normaliser over all rounds: P_ij = exp(s_ij − max_i) / sum_i, dS_ij = P_ij (dO_i·v_j − delta_i),
  * dq_i = Σ_j dS_ij k_j. A masked logit is a constant, so its dS is zero.
  *
@@ -26,14 +26,15 @@ fn main(_globalIndex : i32) {
   let row = uniforms.rowOffset + group / uniforms.chunksPerRow;
   let chunk = group % uniforms.chunksPerRow;
   let t = i32(localId.x);
-  let slot = chunk * CHUNK + t;
+  let slot = chunk * CHUNK + t / LANES;
+  let lane = (t % LANES) * DL; // this thread's first vec4 of the row
   let queryPosition = slotPosition(row, slot);
 
-  var q : array<vec4<f32>, D4>;
-  var dOut : array<vec4<f32>, D4>;
-  var dq : array<vec4<f32>, D4>;
-  let queryBase = (row * p + queryPosition) * D4;
-  for (var d = 0; d < D4; d++) {
+  var q : array<vec4<f32>, DL>;
+  var dOut : array<vec4<f32>, DL>;
+  var dq : array<vec4<f32>, DL>;
+  let queryBase = (row * p + queryPosition) * D4 + lane;
+  for (var d = 0; d < DL; d++) {
     q[d] = query[queryBase + d];
     dOut[d] = dOutput[queryBase + d];
     dq[d] = vec4<f32>(0.0);
@@ -51,22 +52,21 @@ fn main(_globalIndex : i32) {
       for (var j = 0; j < TILE; j++) {
         let keyPosition = tilePosition[j];
         let keyValid = tileValid[j] != 0u;
-        var dotQK = 0.0;
-        var dotOV = 0.0;
-        for (var d = 0; d < D4; d++) {
-          dotQK += dot(q[d], tileKey[j * D4 + d]);
-          dotOV += dot(dOut[d], tileValue[j * D4 + d]);
+        var partial = vec2<f32>(0.0);
+        for (var d = 0; d < DL; d++) {
+          partial += vec2<f32>(dot(q[d], tileKey[j * D4 + lane + d]), dot(dOut[d], tileValue[j * D4 + lane + d]));
         }
-        let probability = exp(maskedLogit(dotQK, queryPosition, keyPosition, keyValid) - rowMax) * rowInvSum;
-        let dLogit = select(probability * (dotOV - rowDelta), 0.0, isMasked(queryPosition, keyPosition, keyValid));
-        for (var d = 0; d < D4; d++) { dq[d] += dLogit * tileKey[j * D4 + d]; }
+        let dots = laneSum2(partial); // (q·k, dO·v)
+        let probability = exp(maskedLogit(dots.x, queryPosition, keyPosition, keyValid) - rowMax) * rowInvSum;
+        let dLogit = select(probability * (dots.y - rowDelta), 0.0, isMasked(queryPosition, keyPosition, keyValid));
+        for (var d = 0; d < DL; d++) { dq[d] += dLogit * tileKey[j * D4 + lane + d]; }
       }
     }
   }
 
   let round = slot / p;
   let outBase = (((row - uniforms.rowOffset) * ROUNDS + round) * p + queryPosition) * D4;
-  for (var d = 0; d < D4; d++) { result[outBase + d] = dq[d]; }
+  for (var d = 0; d < DL; d++) { result[outBase + lane + d] = dq[d]; }
 }
 `;
   }
