@@ -1,21 +1,23 @@
 // One LSH layer (4 heads of 64, LSH-4, causal, chunk 64) forward+backward at 64K tokens under tf.profile: GPU time per
 // kernel, from timestamp queries. On the GPU machine, from the checkout root after `source .gpu/setup.sh`:
-//   node benchmarks/gpu-profile-layer.mjs        (env: FUSED=off for the reference path, SUBGROUPS=on for subgroup lanes)
+//   node benchmarks/gpu-profile-layer.mjs   (env: FUSED=off: the reference path; SUBGROUPS=on: subgroup lanes;
+//                                            STORED=off: the backward recomputes its scores)
 import {create, globals} from 'webgpu';
 Object.assign(globalThis, globals);
 globalThis.navigator = {gpu: create([])};
 const tf = await import('@tensorflow/tfjs');
 await import('@tensorflow/tfjs-backend-webgpu');
-const {registerWebGPUBackend, registerWebGPUKernels, SUBGROUPS_FLAG, webgpuSubgroupsEnabled} = await import('@reformerjs/webgpu-kernels');
+const {registerWebGPUBackend, registerWebGPUKernels, STORED_SCORES_FLAG, SUBGROUPS_FLAG, webgpuSubgroupsEnabled} = await import('@reformerjs/webgpu-kernels');
 const {FUSED_KERNELS_FLAG} = await import('@reformerjs/lsh-hash');
 registerWebGPUBackend();
 await tf.setBackend('webgpu');
 tf.env().set('WEBGPU_CPU_FORWARD', false);
 registerWebGPUKernels();
 tf.env().set(SUBGROUPS_FLAG, process.env.SUBGROUPS === 'on');
+tf.env().set(STORED_SCORES_FLAG, process.env.STORED !== 'off');
 tf.env().set(FUSED_KERNELS_FLAG, process.env.FUSED !== 'off');
 const limits = tf.backend().device.limits;
-console.log(`subgroup lanes ${webgpuSubgroupsEnabled() ? 'on' : 'off'}; fused ${tf.env().getBool(FUSED_KERNELS_FLAG) ? 'on' : 'off'}; workgroup storage ${limits.maxComputeWorkgroupStorageSize} B, storage binding ${limits.maxStorageBufferBindingSize} B`);
+console.log(`stored scores ${tf.env().getBool(STORED_SCORES_FLAG) ? "on" : "off"}; subgroup lanes ${webgpuSubgroupsEnabled() ? "on" : "off"}; fused ${tf.env().getBool(FUSED_KERNELS_FLAG) ? 'on' : 'off'}; workgroup storage ${limits.maxComputeWorkgroupStorageSize} B, storage binding ${limits.maxStorageBufferBindingSize} B`);
 const {LSHSelfAttention} = await import('@reformerjs/lsh-attention');
 const {autoNumBuckets} = await import('@reformerjs/lsh-hash');
 const L = 65536;

@@ -14,7 +14,8 @@ import {
 import {maxRowLanes} from '../device/subgroups.js';
 import {ChunkAttentionForwardProgram} from './forward-program.js';
 import {ChunkAttentionKeyGradProgram} from './key-grad-program.js';
-import {chunkLayout, chunkUniformData, rowGroups, type ChunkLayout, type RowGroup} from './layout.js';
+import {ChunkAttentionKeyGradFromScoresProgram} from './key-grad-from-scores-program.js';
+import {chunkLayout, chunkUniformData, rowGroups, storedScoresFloats, storesScores, type ChunkLayout, type RowGroup} from './layout.js';
 import {ChunkAttentionQueryGradProgram} from './query-grad-program.js';
 import {RoundNormaliserProgram} from './round-normaliser-program.js';
 import {RoundSumProgram} from './round-sum-program.js';
@@ -29,6 +30,15 @@ type KernelArgs = {inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; att
  */
 export const MAX_BINDING_FLAG = 'REFORMERJS_WEBGPU_MAX_BINDING_BYTES';
 tf.env().registerFlag(MAX_BINDING_FLAG, () => 0);
+
+/**
+ * tfjs flag: let the backward store each query's (P, dS) pairs for its window keys where the window is small (LSH,
+ * local attention), so that the key-major pass does not compute the dot products again (default true). Costs
+ * 2 · window · chunkLength floats per query and round for the duration of the backward (1 GiB for LSH-4 at 64K
+ * tokens, 4 heads, chunk 64); off, the backward recomputes them.
+ */
+export const STORED_SCORES_FLAG = 'REFORMERJS_WEBGPU_STORED_SCORES';
+tf.env().registerFlag(STORED_SCORES_FLAG, () => true);
 
 const isPresent = (t: TensorInfo): boolean => t.shape.length > 0 && tf.util.sizeFromShape(t.shape) > 0;
 
@@ -146,16 +156,28 @@ function chunkedAttentionGrad({inputs, backend, attrs}: KernelArgs): TensorInfo[
   const gradInputs = [query!, key!, value!, dOutput!, rowStats, ...maskInputs(l, order!, valid!)];
   const spec: Spec = {rows, outputRows: rows, rounds: l.rounds, length: l.length, headSize: l.headSize};
   const d4 = l.headSize / 4;
+  const binding = bindingLimit(webgpu);
+  const scoresRowBytes = l.rounds * l.length * (l.headSize + storedScoresFloats(l)) * 4;
+  const store = tf.env().getBool(STORED_SCORES_FLAG) && storesScores(l) && scoresRowBytes <= binding; // else recompute
+  const queryRecordFloats = l.headSize + (store ? storedScoresFloats(l) : 0);
   let dQuery: TensorInfo | undefined;
   let dKey: TensorInfo | undefined;
   let dValue: TensorInfo | undefined;
-  for (const group of rowGroups(l, 2 * l.headSize, bindingLimit(webgpu))) {
+  for (const group of rowGroups(l, Math.max(2 * l.headSize, queryRecordFloats), binding)) {
     const uniforms = chunkUniformData(l, group);
-    const queryRecords = webgpu.runWebGPUProgram(new ChunkAttentionQueryGradProgram(l, group.count), gradInputs, 'float32', uniforms); // [group rows, rounds, P, headSize]
-    dQuery = sumRounds(webgpu, queryRecords, dQuery, spec, group, {recordVec4s: d4, offsetVec4s: 0, weighted: false}); // [rows, P, headSize]
-    webgpu.disposeData(queryRecords.dataId);
+    const queryRecords = webgpu.runWebGPUProgram(new ChunkAttentionQueryGradProgram(l, group.count, store), gradInputs, 'float32', uniforms); // [group rows, rounds, P, queryRecordFloats]
+    dQuery = sumRounds(webgpu, queryRecords, dQuery, spec, group, {recordVec4s: queryRecordFloats / 4, offsetVec4s: 0, weighted: false}); // [rows, P, headSize]
 
-    const keyRecords = webgpu.runWebGPUProgram(new ChunkAttentionKeyGradProgram(l, group.count), gradInputs, 'float32', uniforms); // [group rows, rounds, P, 2*headSize]
+    const scoresLayout = {...l, hasValid: false}; // the masks are in the scores
+    const keyRecords = store
+      ? webgpu.runWebGPUProgram(
+          new ChunkAttentionKeyGradFromScoresProgram(scoresLayout, group.count),
+          [query!, dOutput!, queryRecords, ...maskInputs(scoresLayout, order!, valid!)],
+          'float32',
+          uniforms,
+        )
+      : webgpu.runWebGPUProgram(new ChunkAttentionKeyGradProgram(l, group.count), gradInputs, 'float32', uniforms); // [group rows, rounds, P, 2*headSize]
+    webgpu.disposeData(queryRecords.dataId);
     dKey = sumRounds(webgpu, keyRecords, dKey, spec, group, {recordVec4s: 2 * d4, offsetVec4s: 0, weighted: false}); // [rows, P, headSize]
     dValue = sumRounds(webgpu, keyRecords, dValue, spec, group, {recordVec4s: 2 * d4, offsetVec4s: d4, weighted: false}); // [rows, P, headSize]
     webgpu.disposeData(keyRecords.dataId);

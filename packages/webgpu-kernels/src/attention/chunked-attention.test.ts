@@ -1,20 +1,23 @@
 // The fused chunked-attention kernel against the reference path on the same backend (webgpu, fused kernels
 // switched off): outputs and the gradients of queries/keys and values within 1e-4 relative, over shapes, masks,
-// windows and round counts, with one thread per row (the default) and with subgroup lanes (SUBGROUPS_FLAG on: head
-// sizes 8, 16 and 64 get 2, 4 and 4 threads per row where the device has subgroups; 12 gets one).
+// windows and round counts, in each mode of the programs: one thread per row with the backward's scores stored (the
+// default where the window is small) or recomputed, and subgroup lanes (SUBGROUPS_FLAG on: head sizes 8, 16 and 64
+// get 2, 4 and 4 threads per row where the device has subgroups; 12 gets one).
 import * as tf from '@tensorflow/tfjs';
 import {FUSED_KERNELS_FLAG} from '@reformerjs/lsh-hash';
 import {fullAttentionCore, localAttentionCore, lshAttentionCore, type LSHAttentionCoreOptions} from '@reformerjs/lsh-attention';
 import {relativeError} from '@reformerjs/test-utils';
 import {SUBGROUPS_FLAG} from '../device/subgroups.js';
 import {withoutValidationErrors} from '../testing/gpu.js';
-import {MAX_BINDING_FLAG} from './index.js';
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {MAX_BINDING_FLAG, STORED_SCORES_FLAG} from './index.js';
+import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 
 const TOLERANCE = 1e-4;
 
 afterEach(() => {
   tf.env().set(SUBGROUPS_FLAG, false);
+  tf.env().set(STORED_SCORES_FLAG, true);
   tf.env().set(FUSED_KERNELS_FLAG, true);
   tf.env().set(MAX_BINDING_FLAG, 0);
 });
@@ -54,8 +57,16 @@ async function expectFusedMatchesReference(attend: Attention, shape: [number, nu
   tf.dispose([query, value, weights]);
 }
 
-for (const subgroups of [false, true]) describe(subgroups ? 'with subgroup lanes where the device has them' : 'with one thread per row', () => {
-  beforeEach(() => tf.env().set(SUBGROUPS_FLAG, subgroups));
+const modes = [
+  {name: 'one thread per row, stored scores in the backward where the window is small', subgroups: false, storedScores: true},
+  {name: 'one thread per row, scores recomputed in the backward', subgroups: false, storedScores: false},
+  {name: 'subgroup lanes where the device has them (scores recomputed)', subgroups: true, storedScores: true},
+];
+for (const mode of modes) describe(mode.name, () => {
+  beforeEach(() => {
+    tf.env().set(SUBGROUPS_FLAG, mode.subgroups);
+    tf.env().set(STORED_SCORES_FLAG, mode.storedScores);
+  });
 
   describe('fused LSH attention matches the reference path', () => {
     const cases: Array<{name: string; shape: [number, number, number, number]; options: LSHAttentionCoreOptions; mask?: number[][]}> = [
@@ -113,19 +124,46 @@ for (const subgroups of [false, true]) describe(subgroups ? 'with subgroup lanes
 });
 
 describe('records larger than a storage binding are split by rows', () => {
-  it('two rounds over four (batch, head) rows, one row per group', async () => {
-    // Per row: forward records 2 · 32 · (8 + 4) floats = 3 KiB, backward 2 · 32 · 16 floats = 4 KiB.
-    tf.env().set(MAX_BINDING_FLAG, 4096);
-    const options = {chunkLength: 8, numHashes: 2, numBuckets: 4, causal: true};
-    const buckets = tf.tidy(() => tf.add(tf.randomUniformInt([2, 2, 2, 32], 0, 4, 5), tf.tensor4d([0, 4], [1, 1, 2, 1], 'int32'))) as tf.Tensor4D;
-    await expectFusedMatchesReference((q, v) => lshAttentionCore(q, v, options, {buckets}).output, [2, 2, 32, 8]);
-    buckets.dispose();
-  });
+  // Per row: forward records 2 · 32 · (8 + 4) floats = 3 KiB, backward 2 · 32 · 16 floats = 4 KiB, and with stored
+  // scores 2 · 32 · (8 + 2 · 2 · 8) floats = 10 KiB: at 4 KiB the backward recomputes the scores, at 12 KiB it
+  // stores them; one row per group either way.
+  for (const bindingBytes of [4096, 12288]) {
+    it(`two rounds over four (batch, head) rows, one row per group (binding limit ${bindingBytes} bytes)`, async () => {
+      tf.env().set(MAX_BINDING_FLAG, bindingBytes);
+      const options = {chunkLength: 8, numHashes: 2, numBuckets: 4, causal: true};
+      const buckets = tf.tidy(() => tf.add(tf.randomUniformInt([2, 2, 2, 32], 0, 4, 5), tf.tensor4d([0, 4], [1, 1, 2, 1], 'int32'))) as tf.Tensor4D;
+      await expectFusedMatchesReference((q, v) => lshAttentionCore(q, v, options, {buckets}).output, [2, 2, 32, 8]);
+      buckets.dispose();
+    });
+  }
 
   it('refuses a single row larger than the limit, saying what to change', () => {
     tf.env().set(MAX_BINDING_FLAG, 1024);
     const q = tf.zeros([1, 1, 32, 8]) as tf.Tensor4D;
     expect(() => localAttentionCore(q, q, q, {chunkLength: 8})).toThrow(/exceeds the device's storage binding limit of 1024 bytes/);
     q.dispose();
+  });
+});
+
+describe('which backward runs', () => {
+  /** The programs (shader keys before tfjs's suffix) of one LSH attention backward. */
+  async function backwardPrograms(): Promise<string[]> {
+    const backend = tf.backend() as WebGPUBackend;
+    const q = normal([1, 1, 32, 8], 1) as tf.Tensor4D;
+    const buckets = tf.zeros([1, 1, 2, 32], 'int32') as tf.Tensor4D;
+    const spy = vi.spyOn(backend, 'runWebGPUProgram');
+    const grad = tf.grad((x: tf.Tensor) => tf.sum(lshAttentionCore(x as tf.Tensor4D, x as tf.Tensor4D, {chunkLength: 8, numHashes: 2, numBuckets: 4}, {buckets}).output))(q);
+    await grad.data();
+    const programs = spy.mock.calls.map((call) => (call[0] as WebGPUProgram).shaderKey.split('_')[0]!);
+    spy.mockRestore();
+    tf.dispose([q, buckets, grad]);
+    return programs;
+  }
+  it('stores the scores for a small window by default, and recomputes them with STORED_SCORES_FLAG off', async () => {
+    expect(await backwardPrograms()).toEqual(expect.arrayContaining(['reformerChunkQueryGradScores', 'reformerChunkKeyGradFromScores']));
+    tf.env().set(STORED_SCORES_FLAG, false);
+    const recomputed = await backwardPrograms();
+    expect(recomputed).toEqual(expect.arrayContaining(['reformerChunkQueryGrad', 'reformerChunkKeyGrad']));
+    expect(recomputed).not.toContain('reformerChunkKeyGradFromScores');
   });
 });

@@ -95,6 +95,22 @@ export function chunkLayout(
   };
 }
 
+/** Window chunks up to which the backward stores each query's (P, dS) pairs rather than recomputing them. */
+const MAX_STORED_WINDOW = 4;
+
+/**
+ * Whether the backward stores scores: the query-major program writes (P_ij, dS_ij) for its window keys and the
+ * key-major one reads them (no second pass of dot products; its thread holds dk and dv only). Small windows only
+ * (LSH, local attention: the stores are [P, window · chunk] pairs, [P, P] for full attention), one thread per row,
+ * and keys paired two per vec4 within a tile.
+ */
+export function storesScores(l: ChunkLayout): boolean {
+  return l.lanes === 1 && l.before + 1 + l.after <= MAX_STORED_WINDOW && l.tileRows % 2 === 0;
+}
+
+/** Floats of stored scores per query: a (P, dS) pair for each key of its window. */
+export const storedScoresFloats = (l: ChunkLayout): number => 2 * (l.before + 1 + l.after) * l.chunkLength;
+
 /** Chunks per (batch, head) row: every round's sorted slots, cut into chunks. */
 export const chunksPerRow = (l: ChunkLayout): number => (l.rounds * l.length) / l.chunkLength;
 

@@ -1,5 +1,5 @@
 import {ChunkProgram, keyTileSnippet} from './chunk-program.js';
-import {chunkPrelude, type ChunkLayout} from './layout.js';
+import {chunkPrelude, storedScoresFloats, type ChunkLayout} from './layout.js';
 
 /**
  * Gradient of the queries, query-major: the forward's workgroup layout (one workgroup per chunk of sorted queries,
@@ -7,14 +7,25 @@ import {chunkPrelude, type ChunkLayout} from './layout.js';
  * recomputed from the saved normaliser over all rounds: P_ij = exp(s_ij − max_i) / sum_i, dS_ij = P_ij (dO_i·v_j − delta_i),
  * dq_i = Σ_j dS_ij k_j. A masked logit is a constant, so its dS is zero.
  *
- * Output: float32 [rows, rounds, P, headSize] in sequence order, each round's share; RoundSumProgram adds them.
+ * Output: float32 [rows, rounds, P, record] in sequence order: each round's share of dq (RoundSumProgram adds them),
+ * then, with `storeScores`, the pairs (P_ij, dS_ij) of the query's window keys, two keys per vec4 in window order
+ * (storedScoresRecord), which ChunkAttentionKeyGradFromScoresProgram reads instead of recomputing them.
  */
 export class ChunkAttentionQueryGradProgram extends ChunkProgram {
-  constructor(layout: ChunkLayout, groupRows: number) {
-    super(layout, groupRows, {name: 'reformerChunkQueryGrad', inputs: ['query', 'key', 'value', 'dOutput', 'rowStats'], recordFloats: layout.headSize});
+  constructor(
+    layout: ChunkLayout,
+    groupRows: number,
+    private readonly storeScores: boolean,
+  ) {
+    super(layout, groupRows, {
+      name: storeScores ? 'reformerChunkQueryGradScores' : 'reformerChunkQueryGrad',
+      inputs: ['query', 'key', 'value', 'dOutput', 'rowStats'],
+      recordFloats: layout.headSize + (storeScores ? storedScoresFloats(layout) : 0),
+    });
   }
 
   getUserCode(): string {
+    const record = this.layout.headSize / 4 + (this.storeScores ? storedScoresFloats(this.layout) / 4 : 0);
     return `
 ${chunkPrelude(this.layout)}
 ${keyTileSnippet(this.layout)}
@@ -43,6 +54,8 @@ fn main(_globalIndex : i32) {
   let rowMax = stats.x;
   let rowInvSum = stats.y;
   let rowDelta = stats.z;
+  let recordBase = (((row - uniforms.rowOffset) * ROUNDS + slot / p) * p + queryPosition) * ${record};
+  var pendingScores = vec2<f32>(0.0); // (P, dS) of the last even window key, written with the next one
 
   for (var w = 0; w < WINDOW; w++) {
     let keyChunk = wrapChunk(chunk + w - BEFORE);
@@ -59,14 +72,22 @@ fn main(_globalIndex : i32) {
         let dots = laneSum2(partial); // (q·k, dO·v)
         let probability = exp(maskedLogit(dots.x, queryPosition, keyPosition, keyValid) - rowMax) * rowInvSum;
         let dLogit = select(probability * (dots.y - rowDelta), 0.0, isMasked(queryPosition, keyPosition, keyValid));
-        for (var d = 0; d < DL; d++) { dq[d] += dLogit * tileKey[j * D4 + lane + d]; }
+        for (var d = 0; d < DL; d++) { dq[d] += dLogit * tileKey[j * D4 + lane + d]; }${
+          this.storeScores
+            ? `
+        let windowKey = w * CHUNK + tile + j;
+        if (windowKey % 2 == 0) {
+          pendingScores = vec2<f32>(probability, dLogit);
+        } else {
+          result[recordBase + D4 + windowKey / 2] = vec4<f32>(pendingScores, probability, dLogit);
+        }`
+            : ''
+        }
       }
     }
   }
 
-  let round = slot / p;
-  let outBase = (((row - uniforms.rowOffset) * ROUNDS + round) * p + queryPosition) * D4;
-  for (var d = 0; d < DL; d++) { result[outBase + lane + d] = dq[d]; }
+  for (var d = 0; d < DL; d++) { result[recordBase + lane + d] = dq[d]; }
 }
 `;
   }
