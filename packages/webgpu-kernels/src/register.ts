@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {chunkedAttentionKernels} from './attention/index.js';
 import {reductionGradients} from './gradients/reductions.js';
 import {hashBucketsKernels} from './hash/index.js';
-import {installSplitKMatMul} from './matmul/split-k-matmul-kernel.js';
+import {installTiledMatMul} from './matmul/tiled-matmul-kernel.js';
 import {installSplitReductions} from './reduce/split-reduce-kernels.js';
 import {bucketSortKernels} from './sort/index.js';
 
@@ -18,8 +18,8 @@ const KERNEL_SETS: KernelSet[] = [chunkedAttentionKernels, hashBucketsKernels, b
  * unregistering with `tf.env().set(FUSED_KERNELS_FLAG, false)` (`@reformerjs/lsh-hash`). Also replaces the gradients
  * of Sum and Mean with ones that broadcast on the device (gradients/reductions.ts), for every backend, and the
  * `webgpu` Sum and Mean kernels with ones that split long reductions to few outputs across the GPU
- * (reduce/split-reduce-kernels.ts), and its BatchMatMul with one that splits weight gradients (tall Aᵀ B) along
- * their shared dimension (matmul/split-k-matmul-kernel.ts).
+ * (reduce/split-reduce-kernels.ts), and its BatchMatMul with one that tiles the tall products of projections over
+ * many positions, splitting weight gradients (Aᵀ B) along their shared dimension (matmul/tiled-matmul-kernel.ts).
  */
 export function registerWebGPUKernels(): void {
   for (const {kernels, gradients} of KERNEL_SETS) {
@@ -28,5 +28,5 @@ export function registerWebGPUKernels(): void {
   }
   for (const gradient of reductionGradients) tf.registerGradient(gradient);
   installSplitReductions();
-  installSplitKMatMul();
+  installTiledMatMul();
 }

@@ -3,40 +3,77 @@ import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {linearDispatch, WORKGROUP_INDEX_WGSL} from '../common/workgroup.js';
 
 /** Output tile of one workgroup: TILE × TILE, 4 × 4 per thread of a 16 × 16 workgroup. */
-export const SPLIT_K_TILE = 64;
-/** Rows of the shared dimension staged in workgroup memory per step. */
-const STEP = 16;
+export const MATMUL_TILE = 64;
+/** Rows of the shared dimension staged in workgroup memory per step (slices are whole steps). */
+export const MATMUL_STEP = 16;
 
 /**
- * C = Aᵀ B for tall A [K, M] and B [K, N] (a weight gradient: K is the number of positions), with K cut into
- * `slices`: one workgroup per (slice, 64 × 64 output tile), each writing its slice's partial product to
- * [slices, M, N]; SliceSumProgram adds the slices. tfjs's matmul gives such a product one workgroup per 32 × 32
- * output tile, each running through all of K: 64 workgroups for a 256 × 256 gradient, most of the GPU idle.
- * M and N are multiples of 4 (vec4 rows).
+ * How an operand is stored: A as [K, M] ('kr', transposed, a weight gradient's) or [M, K] ('rk'); B as [K, N]
+ * ('kr') or [N, K] ('rk', transposed). r is the operand's output dimension (M or N).
  */
-export class SplitKMatMulProgram implements WebGPUProgram {
+export type OperandLayout = 'kr' | 'rk';
+
+/**
+ * WGSL: `stage<name>(k0, kEnd, r0, t)`, which fills tile<name> ([STEP, TILE / 4] vec4 along r) with rows k0..k0+15 of the
+ * shared dimension for output rows r0*4.. of the operand `source` (vec4), zeros outside. 'kr' reads vec4s along r
+ * (one per thread); 'rk' reads vec4s along k and writes their components to four rows of the tile.
+ */
+function stageOperand(name: string, source: string, layout: OperandLayout, r4: string): string {
+  const body =
+    layout === 'kr'
+      ? `let row = k0 + t / TILE4;
+  let column = r0 + t % TILE4;
+  let inside = row < kEnd && column < ${r4};
+  tile${name}[t] = select(vec4<f32>(0.0), ${source}[row * ${r4} + min(column, ${r4} - 1)], inside);`
+      : `let r = t / 4; // 0..63: an output row of the tile
+  let kq = t % 4; // this thread's vec4 of the step's 16 k
+  let k = k0 + kq * 4;
+  let inside = k < kEnd && r0 * 4 + r < ${r4} * 4;
+  let v = select(vec4<f32>(0.0), ${source}[min(r0 * 4 + r, ${r4} * 4 - 1) * uniforms.k4 + min(k, uniforms.k - 4) / 4], inside);
+  for (var c = 0; c < 4; c++) { tile${name}[(kq * 4 + c) * TILE4 + r / 4][r % 4] = v[c]; }`;
+  return `fn stage${name}(k0 : i32, kEnd : i32, r0 : i32, t : i32) {
+  ${body}
+}`;
+}
+
+/**
+ * C = op(A) op(B) for float32 matrices whose rows are vec4s, with the shared dimension K cut into `slices`: one
+ * workgroup per (slice, 64 × 64 output tile), 4 × 4 outputs per thread, A's and B's rows staged 16 k at a time,
+ * each slice's partial product written to [slices, M, N] (SliceSumProgram adds the slices; one slice is the
+ * product). Every layout constant is in the shaderKey.
+ */
+export class TiledMatMulProgram implements WebGPUProgram {
   outputShape: number[];
-  shaderKey = 'reformerSplitKMatMul';
+  shaderKey: string;
   dispatchLayout = {x: [0, 1, 2]};
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [256, 1, 1];
   variableNames = ['a', 'b'];
   variableComponents = [4, 4];
   outputComponent = 4;
-  uniforms = 'm4 : i32, n4 : i32, k : i32, sliceLength : i32, tilesM : i32, tilesN : i32, numGroups : i32,';
+  uniforms = 'm4 : i32, n4 : i32, k : i32, k4 : i32, sliceLength : i32, tilesM : i32, tilesN : i32, numGroups : i32,';
 
-  constructor(slices: number, m: number, n: number) {
+  constructor(
+    slices: number,
+    m: number,
+    n: number,
+    private readonly layouts: {a: OperandLayout; b: OperandLayout},
+  ) {
     this.outputShape = [slices, m, n];
-    this.dispatch = linearDispatch(slices * Math.ceil(m / SPLIT_K_TILE) * Math.ceil(n / SPLIT_K_TILE));
+    this.dispatch = linearDispatch(slices * Math.ceil(m / MATMUL_TILE) * Math.ceil(n / MATMUL_TILE));
+    this.shaderKey = `reformerTiledMatMul_a${layouts.a}_b${layouts.b}`;
   }
 
   getUserCode(): string {
     return `
 ${WORKGROUP_INDEX_WGSL}
-const STEP = ${STEP};
-const TILE4 = ${SPLIT_K_TILE / 4};
-var<workgroup> tileA : array<vec4<f32>, ${STEP * (SPLIT_K_TILE / 4)}>; // [STEP, TILE/4]
-var<workgroup> tileB : array<vec4<f32>, ${STEP * (SPLIT_K_TILE / 4)}>;
+const STEP = ${MATMUL_STEP};
+const TILE4 = ${MATMUL_TILE / 4};
+var<workgroup> tileA : array<vec4<f32>, ${MATMUL_STEP * (MATMUL_TILE / 4)}>; // [STEP, TILE / 4], vec4 along m
+var<workgroup> tileB : array<vec4<f32>, ${MATMUL_STEP * (MATMUL_TILE / 4)}>; // [STEP, TILE / 4], vec4 along n
+
+${stageOperand('A', 'a', this.layouts.a, 'uniforms.m4')}
+${stageOperand('B', 'b', this.layouts.b, 'uniforms.n4')}
 
 fn main(_globalIndex : i32) {
   let group = i32(uniformWorkgroupIndex());
@@ -53,11 +90,8 @@ fn main(_globalIndex : i32) {
 
   var acc : array<vec4<f32>, 4>;
   for (var k0 = kStart; k0 < kEnd; k0 += STEP) {
-    let row = k0 + t / TILE4;
-    let column = t % TILE4;
-    let inRange = row < kEnd;
-    tileA[t] = select(vec4<f32>(0.0), a[row * uniforms.m4 + min(m0 + column, uniforms.m4 - 1)], inRange && m0 + column < uniforms.m4);
-    tileB[t] = select(vec4<f32>(0.0), b[row * uniforms.n4 + min(n0 + column, uniforms.n4 - 1)], inRange && n0 + column < uniforms.n4);
+    stageA(k0, kEnd, m0, t);
+    stageB(k0, kEnd, n0, t);
     workgroupBarrier();
     for (var kk = 0; kk < STEP; kk++) {
       let av = tileA[kk * TILE4 + tm];
