@@ -3,8 +3,9 @@ import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {CHUNK_UNIFORMS, chunkInputNames, chunksPerRow, layoutKey, type ChunkLayout} from './layout.js';
 
 /**
- * What the forward and both backward programs share: one workgroup per (row, chunk) of a group of rows, `lanes`
- * consecutive threads per slot of the chunk (each holding headSize / lanes of its vectors), float vec4 inputs (integer `order` and `valid` scalar), and records of `recordFloats` per
+ * What the forward and backward programs share: one workgroup per (row, chunk) of a group of rows, `lanes`
+ * consecutive threads per slot of the chunk (each holding headSize / lanes of its vectors), float vec4 inputs
+ * (integer `order` and `valid` scalar), and records of `recordFloats` per
  * (row, round, position) as output. The shaderKey is `name` plus the layout's key (every constant in the WGSL).
  */
 export abstract class ChunkProgram implements WebGPUProgram {
@@ -59,6 +60,42 @@ fn stageKeys(row : i32, keyChunk : i32, tile : i32, t : i32) {
     let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
     tileKey[e] = key[source];
     tileValue[e] = value[source];
+  }
+  workgroupBarrier();
+}
+`;
+}
+
+/**
+ * What the key-major backward programs share: workgroup tiles of queries and output gradients (and with `stats`,
+ * the queries' RowStatsProgram numbers), `skipQueryChunk`, and `stageQueries`, which fills the tiles with tile `tile`
+ * of query chunk `queryChunk` read by position. Call it from workgroup-uniform control flow.
+ */
+export function queryTileSnippet(l: ChunkLayout, withStats: boolean): string {
+  const tileVec4s = l.tileRows * (l.headSize / 4);
+  return `
+var<workgroup> tileQuery : array<vec4<f32>, ${tileVec4s}>;
+var<workgroup> tileDOut : array<vec4<f32>, ${tileVec4s}>;
+var<workgroup> tilePosition : array<i32, TILE>;
+${withStats ? 'var<workgroup> tileStats : array<vec4<f32>, TILE>;' : ''}
+
+// In sequence order a causal key chunk is seen by no earlier query chunk: skip it (a workgroup-uniform test).
+fn skipQueryChunk(keyChunk : i32, queryChunk : i32) -> bool {
+  return CAUSAL && SEQUENCE_ORDER && keyChunk > queryChunk;
+}
+
+fn stageQueries(row : i32, queryChunk : i32, tile : i32, t : i32) {
+  let p = uniforms.paddedLength;
+  workgroupBarrier();
+  if (t < TILE) {
+    let position = slotPosition(row, queryChunk * CHUNK + tile + t);
+    tilePosition[t] = position;${withStats ? '\n    tileStats[t] = rowStats[row * p + position];' : ''}
+  }
+  workgroupBarrier();
+  for (var e = t; e < TILE * D4; e += THREADS) {
+    let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
+    tileQuery[e] = query[source];
+    tileDOut[e] = dOutput[source];
   }
   workgroupBarrier();
 }

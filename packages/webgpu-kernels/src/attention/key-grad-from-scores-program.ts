@@ -1,4 +1,4 @@
-import {ChunkProgram} from './chunk-program.js';
+import {ChunkProgram, queryTileSnippet} from './chunk-program.js';
 import {chunkPrelude, storedScoresFloats, type ChunkLayout} from './layout.js';
 
 /**
@@ -18,18 +18,10 @@ export class ChunkAttentionKeyGradFromScoresProgram extends ChunkProgram {
   }
 
   getUserCode(): string {
-    const tileVec4s = this.layout.tileRows * (this.layout.headSize / 4);
     const scoresRecord = this.layout.headSize / 4 + storedScoresFloats(this.layout) / 4;
     return `
 ${chunkPrelude(this.layout)}
-var<workgroup> tileQuery : array<vec4<f32>, ${tileVec4s}>;
-var<workgroup> tileDOut : array<vec4<f32>, ${tileVec4s}>;
-var<workgroup> tilePosition : array<i32, TILE>;
-
-// In sequence order a causal key chunk is seen by no earlier query chunk: skip it (a workgroup-uniform test).
-fn skipQueryChunk(keyChunk : i32, queryChunk : i32) -> bool {
-  return CAUSAL && SEQUENCE_ORDER && keyChunk > queryChunk;
-}
+${queryTileSnippet(this.layout, false)}
 
 fn main(_globalIndex : i32) {
   let group = uniformGroupIndex();
@@ -54,15 +46,7 @@ fn main(_globalIndex : i32) {
     let queryRound = queryChunk * CHUNK / p;
     let windowKey = w * CHUNK + t; // this key's place in the query chunk's window
     for (var tile = 0; tile < CHUNK; tile += TILE) {
-      workgroupBarrier();
-      if (t < TILE) { tilePosition[t] = slotPosition(row, queryChunk * CHUNK + tile + t); }
-      workgroupBarrier();
-      for (var e = t; e < TILE * D4; e += THREADS) {
-        let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
-        tileQuery[e] = query[source];
-        tileDOut[e] = dOutput[source];
-      }
-      workgroupBarrier();
+      stageQueries(row, queryChunk, tile, t);
       for (var i = 0; i < TILE; i++) {
         let record = (((row - uniforms.rowOffset) * ROUNDS + queryRound) * p + tilePosition[i]) * ${scoresRecord};
         let pair = scores[record + D4 + windowKey / 2];

@@ -1,4 +1,4 @@
-import {ChunkProgram} from './chunk-program.js';
+import {ChunkProgram, queryTileSnippet} from './chunk-program.js';
 import {chunkPrelude, type ChunkLayout} from './layout.js';
 
 /**
@@ -17,18 +17,9 @@ export class ChunkAttentionKeyGradProgram extends ChunkProgram {
   }
 
   getUserCode(): string {
-    const tileVec4s = this.layout.tileRows * (this.layout.headSize / 4);
     return `
 ${chunkPrelude(this.layout)}
-var<workgroup> tileQuery : array<vec4<f32>, ${tileVec4s}>;
-var<workgroup> tileDOut : array<vec4<f32>, ${tileVec4s}>;
-var<workgroup> tilePosition : array<i32, TILE>;
-var<workgroup> tileStats : array<vec4<f32>, TILE>;
-
-// In sequence order a causal key chunk is seen by no earlier query chunk: skip it (a workgroup-uniform test).
-fn skipQueryChunk(keyChunk : i32, queryChunk : i32) -> bool {
-  return CAUSAL && SEQUENCE_ORDER && keyChunk > queryChunk;
-}
+${queryTileSnippet(this.layout, true)}
 
 fn main(_globalIndex : i32) {
   let group = uniformGroupIndex();
@@ -58,19 +49,7 @@ fn main(_globalIndex : i32) {
     let queryChunk = wrapChunk(chunk + BEFORE - w);
     if (skipQueryChunk(chunk, queryChunk)) { continue; }
     for (var tile = 0; tile < CHUNK; tile += TILE) {
-      workgroupBarrier();
-      if (t < TILE) {
-        let position = slotPosition(row, queryChunk * CHUNK + tile + t);
-        tilePosition[t] = position;
-        tileStats[t] = rowStats[row * p + position];
-      }
-      workgroupBarrier();
-      for (var e = t; e < TILE * D4; e += THREADS) {
-        let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
-        tileQuery[e] = query[source];
-        tileDOut[e] = dOutput[source];
-      }
-      workgroupBarrier();
+      stageQueries(row, queryChunk, tile, t);
       for (var i = 0; i < TILE; i++) {
         let queryPosition = tilePosition[i];
         var partial = vec2<f32>(0.0);
