@@ -56,16 +56,7 @@ export function columnsFor(rows: readonly Row[]): Column[] {
 
 /** A fixed-width text table for the terminal. */
 export function textTable(rows: readonly Row[]): string {
-  const cols = columnsFor(rows);
-  const cells = rows.map((r) => cols.map((c) => c.cell(r)));
-  // The last column (notes) is not padded and may run long.
-  const widths = cols.map((c, i) => (i === cols.length - 1 ? 0 : Math.max(c.title.length, ...cells.map((row) => row[i]!.length))));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => (i === cols.length - 1 ? v : cols[i]!.right ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(cols.map((c) => c.title)), line(widths.map((w, i) => (i === cols.length - 1 ? '' : '-'.repeat(w)))), ...cells.map(line)].join('\n');
+  return renderText(rows, columnsFor(rows));
 }
 
 function escapeCell(s: string): string {
@@ -109,6 +100,7 @@ function duplicationColumns(): {title: string; cell: (r: DuplicationRow) => stri
   ];
 }
 
+/** Rows as a fixed-width text table; the last column (notes) is not padded and may run long. */
 function renderText<R>(rows: readonly R[], cols: {title: string; cell: (r: R) => string; right?: boolean}[]): string {
   const cells = rows.map((r) => cols.map((c) => c.cell(r)));
   const widths = cols.map((c, i) => (i === cols.length - 1 ? 0 : Math.max(c.title.length, ...cells.map((row) => row[i]!.length))));
