@@ -8,10 +8,9 @@ import {FUSED_KERNELS_FLAG} from '@reformerjs/lsh-hash';
 import {fullAttentionCore, localAttentionCore, lshAttentionCore, type LSHAttentionCoreOptions} from '@reformerjs/lsh-attention';
 import {relativeError} from '@reformerjs/test-utils';
 import {SUBGROUPS_FLAG} from '../device/subgroups.js';
-import {withoutValidationErrors} from '../testing/gpu.js';
+import {programsRun, withoutValidationErrors} from '../testing/gpu.js';
 import {MAX_BINDING_FLAG, STORED_SCORES_FLAG} from './index.js';
-import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
-import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
+import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 
 const TOLERANCE = 1e-4;
 /**
@@ -162,15 +161,13 @@ describe('records larger than a storage binding are split by rows', () => {
 describe('which backward runs', () => {
   /** The programs (shader keys before tfjs's suffix) of one LSH attention backward. */
   async function backwardPrograms(): Promise<string[]> {
-    const backend = tf.backend() as WebGPUBackend;
     // The layout of 'four rounds, bidirectional', whose shaders are compiled by then in both modes.
     const q = normal([2, 2, 32, 16], 1) as tf.Tensor4D;
     const buckets = tf.zeros([2, 2, 4, 32], 'int32') as tf.Tensor4D;
-    const spy = vi.spyOn(backend, 'runWebGPUProgram');
-    const grad = tf.grad((x: tf.Tensor) => tf.sum(lshAttentionCore(x as tf.Tensor4D, x as tf.Tensor4D, {chunkLength: 8, numHashes: 4, numBuckets: 4}, {buckets}).output))(q);
+    const {result: grad, programs} = await programsRun(() =>
+      tf.grad((x: tf.Tensor) => tf.sum(lshAttentionCore(x as tf.Tensor4D, x as tf.Tensor4D, {chunkLength: 8, numHashes: 4, numBuckets: 4}, {buckets}).output))(q),
+    );
     await grad.data();
-    const programs = spy.mock.calls.map((call) => (call[0] as WebGPUProgram).shaderKey.split('_')[0]!);
-    spy.mockRestore();
     tf.dispose([q, buckets, grad]);
     return programs;
   }

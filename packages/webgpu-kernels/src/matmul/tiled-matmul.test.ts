@@ -2,10 +2,9 @@
 // written out in JavaScript: weight gradients Aᵀ B split along K (partial tiles, slices that end mid-step, a batch
 // of one), tall products A B and A Bᵀ, a projection's gradients, and shapes that fall back to tfjs's kernel.
 import * as tf from '@tensorflow/tfjs';
-import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {relativeError} from '@reformerjs/test-utils';
-import {afterEach, describe, expect, it, vi} from 'vitest';
-import {withoutValidationErrors} from '../testing/gpu.js';
+import {describe, expect, it} from 'vitest';
+import {programsRun} from '../testing/gpu.js';
 import {splitKSlices} from './tiled-matmul-kernel.js';
 
 /** op(A) op(B) in float64 for row-major A and B, op transposing where asked. */
@@ -20,15 +19,6 @@ function product(a: Float32Array, b: Float32Array, m: number, n: number, k: numb
   }
   return out;
 }
-
-/** The names of the programs `fn` ran (shader keys before tfjs's suffix of shapes and types). */
-async function programsRun<T>(fn: () => T): Promise<{result: T; programs: string[]}> {
-  const spy = vi.spyOn(tf.backend() as WebGPUBackend, 'runWebGPUProgram');
-  const result = await withoutValidationErrors(fn);
-  return {result, programs: spy.mock.calls.map((call) => (call[0] as WebGPUProgram).shaderKey.split('_')[0]!)};
-}
-
-afterEach(() => vi.restoreAllMocks());
 
 describe('tiled BatchMatMul: weight gradients split along K', () => {
   const cases = [

@@ -1,10 +1,9 @@
 // The split Sum and Mean (installed by registerWebGPUKernels in this project's setup) against float64 sums
 // written out in JavaScript, on shapes that take the split path and shapes that fall back to tfjs's kernel.
 import * as tf from '@tensorflow/tfjs';
-import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {relativeError} from '@reformerjs/test-utils';
-import {afterEach, describe, expect, it, vi} from 'vitest';
-import {withoutValidationErrors} from '../testing/gpu.js';
+import {describe, expect, it} from 'vitest';
+import {programsRun} from '../testing/gpu.js';
 import {PARTIAL_SPAN} from './partial-reduce-program.js';
 
 /** Float64 sums (or means) of x over its innermost `reduced` elements per row. */
@@ -18,17 +17,6 @@ function rowReductions(values: Float32Array, rowLength: number, mean: boolean): 
   return out;
 }
 
-/** The names (shader keys before tfjs's suffix) of the programs `fn` ran on the webgpu backend. */
-async function programsRun<T>(fn: () => T): Promise<{result: T; shaderKeys: string[]}> {
-  const backend = tf.backend() as WebGPUBackend;
-  const spy = vi.spyOn(backend, 'runWebGPUProgram');
-  const result = await withoutValidationErrors(fn);
-  const shaderKeys = spy.mock.calls.map((call) => (call[0] as WebGPUProgram).shaderKey.split('_')[0]!); // tfjs appends shapes and types
-  return {result, shaderKeys};
-}
-
-afterEach(() => vi.restoreAllMocks());
-
 describe('split Sum and Mean', () => {
   const long = 3 * PARTIAL_SPAN + 17; // spans of which the last is partial
   const cases: Array<{name: string; shape: number[]; rowLength: number; mean: boolean; split: boolean; op: (x: tf.Tensor) => tf.Tensor; outShape: number[]}> = [
@@ -41,9 +29,9 @@ describe('split Sum and Mean', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const x = tf.randomNormal(c.shape, 1, 2, 'float32', 5);
-      const {result, shaderKeys} = await programsRun(() => c.op(x));
+      const {result, programs} = await programsRun(() => c.op(x));
       expect(result.shape).toEqual(c.outShape);
-      expect(shaderKeys.includes('reformerPartialSum')).toBe(c.split);
+      expect(programs.includes('reformerPartialSum')).toBe(c.split);
       const want = rowReductions((await x.data()) as Float32Array, c.rowLength, c.mean);
       expect(relativeError(await result.data(), want)).toBeLessThan(1e-5);
       tf.dispose([x, result]);
@@ -52,8 +40,8 @@ describe('split Sum and Mean', () => {
   it('leaves reductions over outer axes and integer sums to tfjs', async () => {
     const x = tf.randomNormal([2 * PARTIAL_SPAN + 3, 2], 0, 1, 'float32', 6);
     const ints = tf.ones([1, 2 * PARTIAL_SPAN + 3], 'int32');
-    const {result, shaderKeys} = await programsRun(() => [tf.sum(x, 0), tf.sum(ints)]);
-    expect(shaderKeys).not.toContain('reformerPartialSum');
+    const {result, programs} = await programsRun(() => [tf.sum(x, 0), tf.sum(ints)]);
+    expect(programs).not.toContain('reformerPartialSum');
     const values = (await x.data()) as Float32Array;
     const columns = [0, 1].map((c) => values.reduce((total, v, i) => (i % 2 === c ? total + v : total), 0));
     expect(relativeError(await result[0]!.data(), columns)).toBeLessThan(1e-5);

@@ -1,7 +1,7 @@
 // Helpers of this package's tests (the `webgpu` vitest project).
 import * as tf from '@tensorflow/tfjs';
-import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {expect} from 'vitest';
+import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+import {expect, vi} from 'vitest';
 
 /**
  * Runs `fn` inside a WebGPU validation error scope and expects no error: tfjs does not check validation errors,
@@ -14,6 +14,20 @@ export async function withoutValidationErrors<T>(fn: () => T): Promise<T> {
   const error = await device.popErrorScope();
   expect(error?.message).toBeUndefined();
   return result;
+}
+
+/**
+ * Runs `fn` as withoutValidationErrors does and names the programs it ran on the webgpu backend: their shader keys
+ * before the suffix of shapes and types that tfjs appends.
+ */
+export async function programsRun<T>(fn: () => T): Promise<{result: T; programs: string[]}> {
+  const spy = vi.spyOn(tf.backend() as WebGPUBackend, 'runWebGPUProgram');
+  try {
+    const result = await withoutValidationErrors(fn);
+    return {result, programs: spy.mock.calls.map((call) => (call[0] as WebGPUProgram).shaderKey.split('_')[0]!)};
+  } finally {
+    spy.mockRestore();
+  }
 }
 
 /** Reproducible pseudo-random 32-bit words (a linear congruential generator). */
