@@ -6,6 +6,7 @@ import {hashBucketsKernels} from './hash/index.js';
 import {installTiledMatMul} from './matmul/tiled-matmul-kernel.js';
 import {installSplitReductions} from './reduce/split-reduce-kernels.js';
 import {bucketSortKernels} from './sort/index.js';
+import {installRowTranspose} from './transpose/transpose-kernel.js';
 
 /** A group of kernels for the `webgpu` backend and the gradients that run them. */
 export type KernelSet = {kernels: tf.KernelConfig[]; gradients: tf.GradConfig[]};
@@ -19,7 +20,8 @@ const KERNEL_SETS: KernelSet[] = [chunkedAttentionKernels, hashBucketsKernels, b
  * of Sum and Mean with ones that broadcast on the device (gradients/reductions.ts), for every backend, and the
  * `webgpu` Sum and Mean kernels with ones that split long reductions to few outputs across the GPU
  * (reduce/split-reduce-kernels.ts), and its BatchMatMul with one that tiles the tall products of projections over
- * many positions, splitting weight gradients (Aᵀ B) along their shared dimension (matmul/tiled-matmul-kernel.ts).
+ * many positions, splitting weight gradients (Aᵀ B) along their shared dimension (matmul/tiled-matmul-kernel.ts),
+ * and its Transpose with a copy of vec4 rows where the innermost axis stays in place (transpose/transpose-kernel.ts).
  */
 export function registerWebGPUKernels(): void {
   for (const {kernels, gradients} of KERNEL_SETS) {
@@ -29,4 +31,5 @@ export function registerWebGPUKernels(): void {
   for (const gradient of reductionGradients) tf.registerGradient(gradient);
   installSplitReductions();
   installTiledMatMul();
+  installRowTranspose();
 }

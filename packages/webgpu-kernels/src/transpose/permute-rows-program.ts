@@ -1,0 +1,46 @@
+import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+
+/** The most axes a permutation of rows may have once collapsed (see `collapsePermutation`). */
+export const MAX_PERMUTED_AXES = 4;
+
+/**
+ * A transpose that keeps the innermost axis in place, as a copy of vec4 rows: the data seen as [..., n / 4] vec4s,
+ * one thread per output vec4, which reads the input vec4 its coordinates map to. Reads and writes are contiguous
+ * along the innermost axis (tfjs's TransposeProgram moves one float per thread through index arithmetic on every
+ * axis). The axes, at most MAX_PERMUTED_AXES, are padded in front with axes of one element.
+ *
+ * Uniforms: `outDims`, the output's axes in vec4s (innermost last); `inStrides`, for each output axis the input's
+ * stride of the axis it comes from, in vec4s; `vec4s`, the output's size in vec4s.
+ */
+export class PermuteRowsProgram implements WebGPUProgram {
+  outputShape: number[];
+  shaderKey = 'reformerPermuteRows';
+  dispatchLayout = {x: [0]};
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [256, 1, 1];
+  variableNames = ['x'];
+  variableComponents = [4];
+  outputComponent = 4;
+  uniforms = 'outDims : vec4<i32>, inStrides : vec4<i32>, vec4s : i32,';
+
+  constructor(outputShape: number[]) {
+    this.outputShape = outputShape;
+    const vec4s = outputShape.reduce((size, n) => size * n, 1) / 4;
+    this.dispatch = [Math.ceil(vec4s / this.workgroupSize[0]), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+fn main(index : i32) {
+  if (index >= uniforms.vec4s) { return; }
+  let d = uniforms.outDims;
+  let c3 = index % d.w;
+  let c2 = (index / d.w) % d.z;
+  let c1 = (index / (d.w * d.z)) % d.y;
+  let c0 = index / (d.w * d.z * d.y);
+  let s = uniforms.inStrides;
+  result[index] = x[c0 * s.x + c1 * s.y + c2 * s.z + c3 * s.w];
+}
+`;
+  }
+}
