@@ -23,7 +23,7 @@ export {lookAdjacent, splitChunks, mergeChunks, paddedLength} from './chunking.j
 export {combineRounds} from './combine-rounds.js';
 export {applyMasks, MASK_VALUE, SELF_MASK_VALUE} from './masks.js';
 export type {MaskSpec} from './masks.js';
-export {sharedQKKeys, scaledKeys, LENGTH_NORM_EPSILON} from './key-scaling.js';
+export {sharedQKKeys, scaledKeys, LENGTH_NORM_EPSILON, SHARED_QK_KEYS_KERNEL, SHARED_QK_KEYS_GRAD_KERNEL} from './key-scaling.js';
 export {duplicateLogitOffset} from './duplicates.js';
 export {deriveSeed} from './seeds.js';
 
