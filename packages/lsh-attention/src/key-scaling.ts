@@ -7,7 +7,7 @@ export const LENGTH_NORM_EPSILON = 1e-6;
 /**
  * Kernel `ReformerSharedQKKeys`: {@link sharedQKKeys} in one kernel call, for backends that register it
  * (`@reformerjs/webgpu-kernels` does for `webgpu`).
- * - inputs: `{queryKey}`, float32 `[..., headSize]`, headSize a multiple of 4.
+ * - inputs: `{queryKey}`, float32 `[..., headSize]`, headSize a positive multiple of 4.
  * - attrs: none.
  * - output: float32 of the same shape, each vector `q` times `s = rsqrt(mean(q²) + LENGTH_NORM_EPSILON) / sqrt(headSize)`.
  * Its gradient is kernel {@link SHARED_QK_KEYS_GRAD_KERNEL}.
@@ -26,13 +26,13 @@ export const SHARED_QK_KEYS_GRAD_KERNEL = 'ReformerSharedQKKeysGrad';
  * Keys of shared-QK attention (HF `_len_and_dim_norm`): each vector times `rsqrt(mean(x²) + 1e-6)`, then
  * divided by `sqrt(headSize)`. Hashing is angular, so keys are normalised for the dot products to measure
  * what the hash measured; the queries keep their length, a learned temperature. One kernel call where the backend
- * registered SHARED_QK_KEYS_KERNEL (six element-wise ops otherwise, and about ten in the gradient).
+ * registered SHARED_QK_KEYS_KERNEL (six element-wise ops otherwise, and their gradients).
  *
  * [..., headSize] -> [..., headSize]
  */
 export function sharedQKKeys(queryKey: tf.Tensor): tf.Tensor {
   const headSize = queryKey.shape[queryKey.rank - 1]!;
-  if (headSize % 4 === 0 && queryKey.dtype === 'float32' && fusedKernelAvailable(SHARED_QK_KEYS_KERNEL)) {
+  if (headSize > 0 && headSize % 4 === 0 && queryKey.dtype === 'float32' && fusedKernelAvailable(SHARED_QK_KEYS_KERNEL)) {
     return tf.engine().runKernel(SHARED_QK_KEYS_KERNEL, {queryKey}, {}) as tf.Tensor;
   }
   return tf.tidy(() => {

@@ -6,6 +6,8 @@
  */
 import type {FusedChunkedAttentionAttrs} from '@reformerjs/lsh-attention';
 
+import {largestDivisorAtMost} from '../common/sizes.js';
+
 /** Logits of disallowed pairs and of a query's own position: lsh-attention's MASK_VALUE and SELF_MASK_VALUE. */
 const MASK_LOGIT = '-1e9';
 const SELF_MASK_LOGIT = '-1e5';
@@ -39,11 +41,6 @@ export type ChunkLayout = {
   lanes: number;
 };
 
-/** The largest divisor of `n` that is at most `bound` (at least 1). */
-function largestDivisorAtMost(n: number, bound: number): number {
-  for (let d = Math.max(1, Math.min(n, Math.floor(bound))); d > 1; d--) if (n % d === 0) return d;
-  return 1;
-}
 
 /** The largest power of two at most `maxLanes` that divides a row's `vec4s` (a butterfly of shuffles needs 2^k). */
 function lanesFor(vec4s: number, maxLanes: number): number {

@@ -14,11 +14,11 @@ type KernelArgs = {inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend};
 /** The vectors of `x` and their size, after checking what the program assumes. */
 function vectorsOf(kernel: string, name: string, x: tf.TensorInfo | undefined): {vectors: number; headSize: number} {
   const headSize = x?.shape[x.shape.length - 1] ?? 0;
-  if (x === undefined || x.dtype !== 'float32' || x.shape.length === 0 || headSize % 4 !== 0) {
+  if (x === undefined || x.dtype !== 'float32' || headSize === 0 || headSize % 4 !== 0) {
     const got = x ? `${x.dtype} [${x.shape.join(', ')}]` : 'none';
-    throw new Error(`${kernel}: ${name}: expected a float32 tensor [..., headSize] with headSize a multiple of 4, got ${got}`);
+    throw new Error(`${kernel}: ${name}: expected a float32 tensor [..., headSize] with headSize a positive multiple of 4, got ${got}`);
   }
-  return {vectors: tf.util.sizeFromShape(x.shape) / Math.max(headSize, 1), headSize};
+  return {vectors: tf.util.sizeFromShape(x.shape) / headSize, headSize};
 }
 
 function run(backend: tf.KernelBackend, inputs: tf.TensorInfo[], vectors: number, headSize: number, gradient: boolean, shape: number[]): tf.TensorInfo {

@@ -1,19 +1,16 @@
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {LENGTH_NORM_EPSILON} from '@reformerjs/lsh-attention';
 
+import {largestDivisorAtMost} from '../common/sizes.js';
+
 /** The threads a workgroup of the program has at most. */
 const MAX_THREADS = 256;
 
-/** The largest divisor of `n` that is at most `bound`. */
-function largestDivisorAtMost(n: number, bound: number): number {
-  for (let d = Math.min(n, bound); d > 1; d--) if (n % d === 0) return d;
-  return 1;
-}
 
 /**
  * The shared-QK keys of vectors [vectors, headSize] float32: forward, k = s·q with s = rsqrt(mean(q²) + ε) /
  * sqrt(headSize); or, with `gradient`, dq = s·dk − s³ (dk·q) q from the inputs (dKeys, queryKey). One pass over
- * the data instead of the six element-wise ops of the reference path (about ten in its gradient).
+ * the data instead of the reference path's six element-wise ops (and their gradients).
  *
  * A vector is read by `lanes` neighbouring threads, a vec4 at a time (so a warp reads contiguous memory), which
  * add their partial sums through workgroup memory.

@@ -51,7 +51,7 @@ describe('shared-QK keys kernel', () => {
     const odd = tf.zeros([3, 6]);
     const q = tf.zeros([3, 8]);
     const dk = tf.zeros([3, 4]);
-    expect(() => tf.engine().runKernel(SHARED_QK_KEYS_KERNEL, {queryKey: odd}, {})).toThrow(/ReformerSharedQKKeys: queryKey: expected a float32 tensor \[\.\.\., headSize\] with headSize a multiple of 4, got float32 \[3, 6\]/);
+    expect(() => tf.engine().runKernel(SHARED_QK_KEYS_KERNEL, {queryKey: odd}, {})).toThrow(/ReformerSharedQKKeys: queryKey: expected a float32 tensor \[\.\.\., headSize\] with headSize a positive multiple of 4, got float32 \[3, 6\]/);
     expect(() => tf.engine().runKernel(SHARED_QK_KEYS_GRAD_KERNEL, {dKeys: dk, queryKey: q}, {})).toThrow(/dKeys: expected float32 \[3, 8\] \(the shape of queryKey\), got float32 \[3, 4\]/);
     tf.dispose([odd, q, dk]);
   });

@@ -34,7 +34,8 @@ export function collapsePermutation(shape: readonly number[], perm: readonly num
 /** The rows plan of a transpose, or undefined where tfjs's kernel should run. */
 export function permuteRowsPlan(x: tf.TensorInfo, perm: readonly number[]): {outDims: number[]; inStrides: number[]} | undefined {
   const rank = x.shape.length;
-  if ((x.dtype !== 'float32' && x.dtype !== 'int32') || rank === 0 || perm[rank - 1] !== rank - 1 || x.shape[rank - 1]! % 4 !== 0) return undefined;
+  if ((x.dtype !== 'float32' && x.dtype !== 'int32') || tf.util.sizeFromShape(x.shape) === 0) return undefined;
+  if (rank === 0 || perm[rank - 1] !== rank - 1 || x.shape[rank - 1]! % 4 !== 0) return undefined;
   const collapsed = collapsePermutation(x.shape, perm);
   const axes = collapsed.shape.length;
   if (axes > MAX_PERMUTED_AXES) return undefined;

@@ -41,6 +41,7 @@ describe('vec4-row Transpose', () => {
     {name: 'the innermost axis moves: tfjs', shape: [3, 5, 4], perm: [0, 2, 1], rows: false},
     {name: 'an innermost axis of 6: tfjs', shape: [4, 5, 6], perm: [1, 0, 2], rows: false},
     {name: 'five axes after collapsing: tfjs', shape: [2, 3, 2, 3, 2, 4], perm: [4, 2, 0, 3, 1, 5], rows: false},
+    {name: 'empty: tfjs', shape: [0, 3, 4], perm: [1, 0, 2], rows: false},
   ];
   for (const c of cases) {
     it(c.name, async () => {
