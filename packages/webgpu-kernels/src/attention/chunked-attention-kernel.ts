@@ -11,6 +11,7 @@ import {
   type FusedChunkedAttentionAttrs,
 } from '@reformerjs/lsh-attention';
 
+import {withFloatStorage} from '../common/float-storage.js';
 import {maxRowLanes} from '../device/subgroups.js';
 import {ChunkAttentionForwardProgram} from './forward-program.js';
 import {ChunkAttentionKeyGradProgram} from './key-grad-program.js';
@@ -110,8 +111,10 @@ function sumRounds(
 function chunkedAttentionForward({inputs, backend, attrs}: KernelArgs): TensorInfo[] {
   const webgpu = backend as unknown as WebGPUBackend;
   const a = attrs as unknown as FusedChunkedAttentionAttrs;
-  const {query, key, value, order, valid} = inputs as Record<string, TensorInfo>;
-  const l = layoutOf(webgpu, query!, order!, valid!, a);
+  const {order, valid} = inputs as Record<string, TensorInfo>;
+  const l = layoutOf(webgpu, inputs.query!, order!, valid!, a);
+  const floats = withFloatStorage(webgpu, [inputs.query!, inputs.key!, inputs.value!]);
+  const [query, key, value] = floats.inputs as [TensorInfo, TensorInfo, TensorInfo];
   const rows = l.batch * l.heads;
   const spec: Spec = {rows, outputRows: rows, rounds: l.rounds, length: l.length, headSize: l.headSize};
   let output: TensorInfo | undefined;
@@ -119,7 +122,7 @@ function chunkedAttentionForward({inputs, backend, attrs}: KernelArgs): TensorIn
   for (const group of rowGroups(l, l.headSize + 4, bindingLimit(webgpu))) {
     const records = webgpu.runWebGPUProgram(
       new ChunkAttentionForwardProgram(l, group.count),
-      [query!, key!, value!, ...maskInputs(l, order!, valid!)],
+      [query, key, value, ...maskInputs(l, order!, valid!)],
       'float32',
       chunkUniformData(l, group),
     ); // [group rows, rounds, P, headSize + 4]
@@ -136,6 +139,7 @@ function chunkedAttentionForward({inputs, backend, attrs}: KernelArgs): TensorIn
     ); // [rows, P, 2]
     webgpu.disposeData(records.dataId);
   }
+  floats.release();
   return [
     withShape(output!, [l.batch, l.heads, l.length, l.headSize]), // [batch, heads, P, headSize]
     withShape(normaliser!, [l.batch, l.heads, l.length, 2]), // [batch, heads, P, 2]
@@ -145,15 +149,17 @@ function chunkedAttentionForward({inputs, backend, attrs}: KernelArgs): TensorIn
 function chunkedAttentionGrad({inputs, backend, attrs}: KernelArgs): TensorInfo[] {
   const webgpu = backend as unknown as WebGPUBackend;
   const a = attrs as unknown as FusedChunkedAttentionAttrs;
-  const {dOutput, query, key, value, order, valid, output, normaliser} = inputs as Record<string, TensorInfo>;
-  const l = layoutOf(webgpu, query!, order!, valid!, a);
+  const {order, valid} = inputs as Record<string, TensorInfo>;
+  const l = layoutOf(webgpu, inputs.query!, order!, valid!, a);
+  const floats = withFloatStorage(webgpu, ['dOutput', 'query', 'key', 'value', 'output', 'normaliser'].map((name) => inputs[name] as TensorInfo));
+  const [dOutput, query, key, value, output, normaliser] = floats.inputs as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo];
   const rows = l.batch * l.heads;
   const rowStats = webgpu.runWebGPUProgram(
     new RowStatsProgram({rows, length: l.length, headSize: l.headSize}),
-    [dOutput!, output!, normaliser!],
+    [dOutput, output, normaliser],
     'float32',
   ); // [rows, P, 4]
-  const gradInputs = [query!, key!, value!, dOutput!, rowStats, ...maskInputs(l, order!, valid!)];
+  const gradInputs = [query, key, value, dOutput, rowStats, ...maskInputs(l, order!, valid!)];
   const spec: Spec = {rows, outputRows: rows, rounds: l.rounds, length: l.length, headSize: l.headSize};
   const d4 = l.headSize / 4;
   const binding = bindingLimit(webgpu);
@@ -172,7 +178,7 @@ function chunkedAttentionGrad({inputs, backend, attrs}: KernelArgs): TensorInfo[
     const keyRecords = store
       ? webgpu.runWebGPUProgram(
           new ChunkAttentionKeyGradFromScoresProgram(scoresLayout, group.count),
-          [query!, dOutput!, queryRecords, ...maskInputs(scoresLayout, order!, valid!)],
+          [query, dOutput, queryRecords, ...maskInputs(scoresLayout, order!, valid!)],
           'float32',
           uniforms,
         )
@@ -183,6 +189,7 @@ function chunkedAttentionGrad({inputs, backend, attrs}: KernelArgs): TensorInfo[
     webgpu.disposeData(keyRecords.dataId);
   }
   webgpu.disposeData(rowStats.dataId);
+  floats.release();
 
   const shape = [l.batch, l.heads, l.length, l.headSize];
   return [withShape(dQuery!, shape), withShape(dKey!, shape), withShape(dValue!, shape)]; // each [batch, heads, P, headSize]

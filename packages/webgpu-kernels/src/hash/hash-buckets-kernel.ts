@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {HASH_BUCKETS_KERNEL, type HashBucketsAttrs} from '@reformerjs/lsh-hash';
 
+import {withFloatStorage} from '../common/float-storage.js';
 import {intUniforms} from '../common/workgroup.js';
 import {HASH_TILE_POSITIONS, HashBucketsProgram} from './hash-buckets-program.js';
 
@@ -58,12 +59,15 @@ function hashBuckets({inputs, backend, attrs}: {inputs: tf.NamedTensorInfoMap; b
   }
   const program = new HashBucketsProgram({batch, heads, length, dim, numHashes, factors, padded: padded!});
   const tiles = Math.ceil(length / HASH_TILE_POSITIONS);
-  return webgpu.runWebGPUProgram(
+  const floats = withFloatStorage(webgpu, [vectors!, rotations!]);
+  const buckets = webgpu.runWebGPUProgram(
     program,
-    padded ? [vectors!, rotations!, attentionMask!] : [vectors!, rotations!],
+    padded ? [...floats.inputs, attentionMask!] : floats.inputs,
     'int32',
     intUniforms(batch, heads, length, dim, numHashes, halfRotation, count, bucketsPerRound, tiles),
   ); // [batch, heads, numHashes, length]
+  floats.release();
+  return buckets;
 }
 
 export const hashBucketsKernelConfig: tf.KernelConfig = {

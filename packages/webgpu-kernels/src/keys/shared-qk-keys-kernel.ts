@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {SHARED_QK_KEYS_GRAD_KERNEL, SHARED_QK_KEYS_KERNEL} from '@reformerjs/lsh-attention';
 
+import {withFloatStorage} from '../common/float-storage.js';
 import {intUniforms, withShape} from '../common/workgroup.js';
 import {SharedQKKeysProgram} from './shared-qk-keys-program.js';
 
@@ -23,8 +24,10 @@ function vectorsOf(kernel: string, name: string, x: tf.TensorInfo | undefined): 
 
 function run(backend: tf.KernelBackend, inputs: tf.TensorInfo[], vectors: number, headSize: number, gradient: boolean, shape: number[]): tf.TensorInfo {
   const webgpu = backend as unknown as WebGPUBackend;
-  const flat = inputs.map((x) => withShape(x, [vectors, headSize]));
+  const floats = withFloatStorage(webgpu, inputs);
+  const flat = floats.inputs.map((x) => withShape(x, [vectors, headSize]));
   const out = webgpu.runWebGPUProgram(new SharedQKKeysProgram(vectors, headSize, gradient), flat, 'float32', intUniforms(vectors)); // [vectors, headSize]
+  floats.release();
   return withShape(out, shape);
 }
 

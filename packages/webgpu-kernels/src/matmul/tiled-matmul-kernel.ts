@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
+import {storedAsDeclared} from '../common/float-storage.js';
 import {intUniforms, withShape} from '../common/workgroup.js';
 import {wrapWebGPUKernels, type WebGPUKernel} from '../common/wrap-kernel.js';
 import {SliceSumProgram} from './slice-sum-program.js';
@@ -54,9 +55,10 @@ function tiledMatMul(tfjsMatMul: WebGPUKernel): WebGPUKernel {
   return (args) => {
     const {a, b} = args.inputs as {a: tf.TensorInfo; b: tf.TensorInfo};
     const {transposeA, transposeB} = args.attrs as {transposeA: boolean; transposeB: boolean};
-    const plan = a.dtype === 'float32' && b.dtype === 'float32' ? tiledMatMulPlan(a.shape, b.shape, transposeA, transposeB) : undefined;
-    if (plan === undefined) return tfjsMatMul(args);
     const backend = args.backend as WebGPUBackend;
+    const floats = [a, b].every((t) => t.dtype === 'float32' && storedAsDeclared(backend, t));
+    const plan = floats ? tiledMatMulPlan(a.shape, b.shape, transposeA, transposeB) : undefined;
+    if (plan === undefined) return tfjsMatMul(args);
     const {m, n, k, slices, layouts} = plan;
     const sliceLength = Math.ceil(k / slices / MATMUL_STEP) * MATMUL_STEP;
     const [tilesM, tilesN] = [Math.ceil(m / MATMUL_TILE), Math.ceil(n / MATMUL_TILE)];

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
+import {storedAsDeclared} from '../common/float-storage.js';
 import {intUniforms, withShape} from '../common/workgroup.js';
 import {wrapWebGPUKernels, type WebGPUKernel as ReduceKernel} from '../common/wrap-kernel.js';
 import {PARTIAL_SPAN, PartialSumProgram} from './partial-reduce-program.js';
@@ -47,9 +48,9 @@ function splitReduceKernel(mean: boolean, fallback: ReduceKernel, sum: ReduceKer
   return (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     const {axis, keepDims} = args.attrs as {axis: number | number[]; keepDims: boolean};
-    const split = innermostRows(x, axis);
-    if (split === undefined || !shouldSplit(x, split.rows, split.rowLength)) return fallback(args);
     const backend = args.backend as WebGPUBackend;
+    const split = innermostRows(x, axis);
+    if (split === undefined || !shouldSplit(x, split.rows, split.rowLength) || !storedAsDeclared(backend, x)) return fallback(args);
     const reduced = splitSum(x, split.rows, split.rowLength, mean ? 1 / split.rowLength : 1, backend, sum); // [rows]
     const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, split.axes);
     const shape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, split.axes) : outShape;

@@ -9,6 +9,9 @@ export const MAX_PERMUTED_AXES = 4;
  * along the innermost axis (tfjs's TransposeProgram moves one float per thread through index arithmetic on every
  * axis). The axes, at most MAX_PERMUTED_AXES, are padded in front with axes of one element.
  *
+ * The copy converts to the output's type: a float32 tensor cast from int32 keeps its integer buffer, which tfjs
+ * declares as `i32` (tfjs's own TransposeProgram fails to compile on one).
+ *
  * Uniforms: `outDims`, the output's axes in vec4s (innermost last); `inStrides`, for each output axis the input's
  * stride of the axis it comes from, in vec4s; `vec4s`, the output's size in vec4s.
  */
@@ -23,7 +26,10 @@ export class PermuteRowsProgram implements WebGPUProgram {
   outputComponent = 4;
   uniforms = 'outDims : vec4<i32>, inStrides : vec4<i32>, vec4s : i32,';
 
-  constructor(outputShape: number[]) {
+  constructor(
+    outputShape: number[],
+    private readonly dtype: 'float32' | 'int32',
+  ) {
     this.outputShape = outputShape;
     const vec4s = outputShape.reduce((size, n) => size * n, 1) / 4;
     this.dispatch = [Math.ceil(vec4s / this.workgroupSize[0]), 1, 1];
@@ -39,7 +45,7 @@ fn main(index : i32) {
   let c1 = (index / (d.w * d.z)) % d.y;
   let c0 = index / (d.w * d.z * d.y);
   let s = uniforms.inStrides;
-  result[index] = x[c0 * s.x + c1 * s.y + c2 * s.z + c3 * s.w];
+  result[index] = vec4<${this.dtype === 'int32' ? 'i32' : 'f32'}>(x[c0 * s.x + c1 * s.y + c2 * s.z + c3 * s.w]);
 }
 `;
   }

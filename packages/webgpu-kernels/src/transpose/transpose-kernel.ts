@@ -63,7 +63,7 @@ function permuteRows(tfjsTranspose: WebGPUKernel): WebGPUKernel {
       {type: 'int32', data: plan.inStrides},
       {type: 'int32', data: [vec4s]},
     ];
-    return backend.runWebGPUProgram(new PermuteRowsProgram(outShape), [x], x.dtype, uniforms);
+    return backend.runWebGPUProgram(new PermuteRowsProgram(outShape, x.dtype as 'float32' | 'int32'), [x], x.dtype, uniforms);
   };
 }
 
