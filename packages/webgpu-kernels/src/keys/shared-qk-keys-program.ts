@@ -6,7 +6,6 @@ import {largestDivisorAtMost} from '../common/sizes.js';
 /** The threads a workgroup of the program has at most. */
 const MAX_THREADS = 256;
 
-
 /**
  * The shared-QK keys of vectors [vectors, headSize] float32: forward, k = s·q with s = rsqrt(mean(q²) + ε) /
  * sqrt(headSize); or, with `gradient`, dq = s·dk − s³ (dk·q) q from the inputs (dKeys, queryKey). One pass over
