@@ -34,6 +34,12 @@ describe('parseArgs', () => {
     expect(d).toMatchObject({suite: 'duplication', checkpoints: ['runs/a', 'runs/b', 'runs/c'], samples: 64});
   });
 
+  it('reads the profile suite: its workload (default layer), one length and tfjs flags', () => {
+    expect(parseArgs(['profile'])).toMatchObject({suite: 'profile', workload: 'layer', tfFlags: {}});
+    const o = parseArgs(['profile', '--workload', 'model', '--lengths', '16K', '--tf-flag', 'REFORMERJS_WEBGPU_STORED_SCORES=false', '--tf-flag=SOME_LIMIT=1.5']);
+    expect(o).toMatchObject({workload: 'model', lengths: [16384], tfFlags: {REFORMERJS_WEBGPU_STORED_SCORES: false, SOME_LIMIT: 1.5}});
+  });
+
   it('asks for help without a suite', () => {
     expect(parseArgs(['--help']).help).toBe(true);
   });
@@ -58,6 +64,11 @@ describe('parseArgs', () => {
     [['duplication', '--checkpoints', ','], /--checkpoints: expected comma-separated checkpoint folders/],
     [['duplication', '--checkpoints', 'a', '--samples', '0'], /--samples: expected a positive integer, got '0'/],
     [['speed', '--checkpoints', 'runs/a'], /--checkpoints and --samples are for the duplication suite, not 'speed'/],
+    [['profile', '--workload', 'stack'], /--workload: expected one of layer, model, got 'stack'/],
+    [['profile', '--tf-flag', 'NAME'], /--tf-flag: expected NAME=VALUE with VALUE true, false or a number, got 'NAME'/],
+    [['profile', '--lengths', '4K,64K'], /--lengths: the profile suite runs one value, got 4096,65536/],
+    [['speed', '--workload', 'model'], /--workload is for the profile suite, not 'speed'/],
+    [['speed', '--tf-flag=X=1'], /--tf-flag is for the profile suite, not 'speed'/],
   ];
   it.each(bad)('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);

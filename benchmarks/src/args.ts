@@ -1,6 +1,6 @@
 // Command-line parsing for `npm run bench -- <suite> [options]`. Pure: no tfjs, no file system.
 
-export const SUITES = ['speed', 'memory-depth', 'memory-length', 'generate', 'hf', 'duplication', 'all', 'report', 'merge'] as const;
+export const SUITES = ['speed', 'memory-depth', 'memory-length', 'generate', 'profile', 'hf', 'duplication', 'all', 'report', 'merge'] as const;
 export type Suite = (typeof SUITES)[number];
 /** The suites `all` runs, in order (hf is the Python script; duplication needs checkpoints; generate runs alone). */
 export const MEASURING_SUITES = ['speed', 'memory-depth', 'memory-length'] as const;
@@ -9,6 +9,10 @@ export type MeasuringSuite = (typeof MEASURING_SUITES)[number] | 'generate';
 
 export const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
+
+/** What the profile suite runs: one attention layer's forward and backward, or a whole model's training step. */
+export const WORKLOADS = ['layer', 'model'] as const;
+export type Workload = (typeof WORKLOADS)[number];
 
 export interface CliOptions {
   suite: Suite;
@@ -50,6 +54,10 @@ export interface CliOptions {
   charts: boolean;
   /** For `merge`: the files or directories to read. */
   inputs: string[];
+  /** For `profile`: what runs under tf.profile. */
+  workload: Workload;
+  /** For `profile`: tfjs flags to set once the backend is up (--tf-flag NAME=VALUE), e.g. the fused kernels' switches. */
+  tfFlags: Record<string, boolean | number>;
   /** Extra arguments passed through to the Python script (`hf`). */
   passthrough: string[];
   help: boolean;
@@ -72,6 +80,9 @@ Suites:
   memory-depth    peak bytes of a training step for 2, 4, 8, 12 layers, reversible vs ordinary residuals
   memory-length   peak bytes of a training step by length, full vs LSH; longest length within the budget
   generate        autoregressive generation: ms per token with the decoding cache against without, by prompt length
+  profile         one run under tf.profile, time per kernel (GPU time on webgpu): --workload layer (default: one LSH
+                  layer's forward and backward) or model (a training step of the speed suite's model); one length
+                  (default 64K on webgpu, 4K elsewhere) and one round count (default 4); prints, writes nothing
   hf              Hugging Face / PyTorch baselines (runs benchmarks/hf/bench_hf.py; GPU machine only)
   duplication     the paper's Table 2 from checkpoints of \`reformer train --task duplication\`:
                   duplication --checkpoints DIR[,DIR...] (evaluated by packages/cli/dist/bin.js eval)
@@ -100,6 +111,9 @@ Options:
                               results of off go to <suite>-<backend>-unfused.json
   --checkpoints DIR,DIR...    duplication: checkpoint folders (each one row of Table 2)
   --samples N                 duplication: evaluation sequences (default: each run's evalSamples)
+  --workload layer|model      profile: what runs (default layer)
+  --tf-flag NAME=VALUE        profile: set a tfjs flag (true, false or a number) once the backend is up, e.g.
+                              REFORMERJS_WEBGPU_STORED_SCORES=false; repeatable
   --no-charts                 do not render SVG charts
   -h, --help                  this text
 `;
@@ -149,6 +163,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     fused: true,
     checkpoints: [],
     charts: true,
+    workload: 'layer',
+    tfFlags: {},
     inputs: [],
     passthrough: [],
     help: false,
@@ -187,6 +203,19 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         const v = value();
         if (v !== 'on' && v !== 'off') throw new UsageError(`--fused: expected on or off, got '${v ?? ''}'`);
         opts.fused = v === 'on';
+        break;
+      }
+      case '--workload': {
+        const v = value();
+        if (!(WORKLOADS as readonly string[]).includes(v ?? '')) throw new UsageError(`--workload: expected one of ${WORKLOADS.join(', ')}, got '${v ?? ''}'`);
+        opts.workload = v as Workload;
+        break;
+      }
+      case '--tf-flag': {
+        const v = value() ?? '';
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)=(true|false|-?\d+(?:\.\d+)?)$/.exec(v);
+        if (!m) throw new UsageError(`--tf-flag: expected NAME=VALUE with VALUE true, false or a number, got '${v}'`);
+        opts.tfFlags[m[1]!] = m[2] === 'true' ? true : m[2] === 'false' ? false : Number(m[2]);
         break;
       }
       case '--checkpoints': {
@@ -283,5 +312,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     throw new UsageError(`--checkpoints and --samples are for the duplication suite, not '${opts.suite}'`);
   }
   if (opts.lengths?.some((l) => l < 2)) throw new UsageError(`--lengths: expected lengths >= 2, got ${opts.lengths.join(',')}`);
+  if (opts.suite === 'profile') {
+    for (const [flag, list] of [['--lengths', opts.lengths], ['--hashes', opts.hashes], ['--layers', opts.layers]] as const) {
+      if (list !== undefined && list.length !== 1) throw new UsageError(`${flag}: the profile suite runs one value, got ${list.join(',')}`);
+    }
+  } else {
+    for (const flag of ['--workload', '--tf-flag']) {
+      if (argv.some((a) => a === flag || a.startsWith(`${flag}=`))) throw new UsageError(`${flag} is for the profile suite, not '${opts.suite}'`);
+    }
+  }
   return opts;
 }

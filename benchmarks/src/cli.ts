@@ -243,6 +243,30 @@ function collectReports(inputs: readonly string[]): Report[] {
   return reports;
 }
 
+/** `profile`: one run under tf.profile, time per kernel; prints, writes nothing. */
+async function runProfileCommand(opts: CliOptions): Promise<number> {
+  const {setUpBackend} = await import('./backend.js');
+  const {runProfile} = await import('./suites/profile.js');
+  const tf = await import('@tensorflow/tfjs');
+  const ctx = await setUpBackend(opts.backend, opts.memBudgetGiB, opts.fused);
+  log(`device: ${ctx.device.description}`);
+  log(`backend ${ctx.name}; fused kernels ${ctx.fused ? 'on' : 'off'}`);
+  if (ctx.software) log('note: software WebGPU adapter: this checks the code path; its timings mean nothing.');
+  for (const [name, value] of Object.entries(opts.tfFlags)) {
+    try {
+      tf.env().set(name, value);
+    } catch {
+      console.error(`bench: --tf-flag: expected a flag registered by tfjs or the packages on ${ctx.name} (e.g. REFORMERJS_WEBGPU_STORED_SCORES), got '${name}'`);
+      ctx.close();
+      return 2;
+    }
+    log(`tfjs flag ${name} = ${value}`);
+  }
+  await runProfile(ctx, opts, log);
+  ctx.close();
+  return 0;
+}
+
 /** `merge A B ...`: our time over the baselines' for each shape both measured. */
 function runMerge(opts: CliOptions): number {
   const reports = collectReports(opts.inputs);
@@ -301,6 +325,8 @@ async function main(argv: string[]): Promise<number> {
       return runMerge(opts);
     case 'report':
       return runReportCommand(opts);
+    case 'profile':
+      return runProfileCommand(opts);
     case 'all':
       return runMeasuring(opts, MEASURING_SUITES);
     default:

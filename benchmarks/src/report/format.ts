@@ -64,11 +64,7 @@ function escapeCell(s: string): string {
 }
 
 export function markdownTable(rows: readonly Row[]): string {
-  const cols = columnsFor(rows);
-  const head = `| ${cols.map((c) => c.title).join(' | ')} |`;
-  const sep = `| ${cols.map((c) => (c.right ? '---:' : '---')).join(' | ')} |`;
-  const body = rows.map((r) => `| ${cols.map((c) => escapeCell(c.cell(r)) || ' ').join(' | ')} |`);
-  return [head, sep, ...body].join('\n');
+  return renderMarkdown(rows, columnsFor(rows));
 }
 
 /** Rows of the generate suite: ms per token with and without the decoding cache, and the cache's speed-up. */
@@ -101,7 +97,8 @@ function duplicationColumns(): {title: string; cell: (r: DuplicationRow) => stri
 }
 
 /** Rows as a fixed-width text table; the last column (notes) is not padded and may run long. */
-function renderText<R>(rows: readonly R[], cols: {title: string; cell: (r: R) => string; right?: boolean}[]): string {
+/** Rows as fixed-width text: a title line, a rule, a line a row; the last column is not padded. */
+export function renderText<R>(rows: readonly R[], cols: {title: string; cell: (r: R) => string; right?: boolean}[]): string {
   const cells = rows.map((r) => cols.map((c) => c.cell(r)));
   const widths = cols.map((c, i) => (i === cols.length - 1 ? 0 : Math.max(c.title.length, ...cells.map((row) => row[i]!.length))));
   const line = (values: string[]) =>
