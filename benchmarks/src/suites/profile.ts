@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {CliOptions} from '../args.js';
 import type {BackendContext} from '../backend.js';
 import {renderText} from '../report/format.js';
+import {median} from '../stats.js';
 import {runOnce, type RunFn} from '../timing.js';
 import {AttentionWorkload} from '../workloads/attention.js';
 import {ModelWorkload} from '../workloads/model.js';
@@ -71,8 +72,7 @@ export async function runProfile(ctx: Pick<BackendContext, 'name' | 'software' |
     for (let i = 0; i < WARM_UP_RUNS; i++) await runOnce(run);
     const wall: number[] = [];
     for (let i = 0; i < WALL_RUNS; i++) wall.push(await runOnce(run));
-    wall.sort((a, b) => a - b);
-    log(`wall ms (median of ${WALL_RUNS}, each waiting for its result): ${wall[Math.floor(WALL_RUNS / 2)]!.toFixed(1)}`);
+    log(`wall ms (median of ${WALL_RUNS}, each waiting for its result): ${median(wall).toFixed(1)}`);
     const info = await tf.profile(() => runOnce(run));
     const totals = kernelTotals(info.kernels as ProfiledKernel[]);
     const sum = totals.reduce((s, t) => s + t.ms, 0);
