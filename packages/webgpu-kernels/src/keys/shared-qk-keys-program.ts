@@ -1,18 +1,13 @@
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {LENGTH_NORM_EPSILON} from '@reformerjs/lsh-attention';
 
-import {largestDivisorAtMost} from '../common/sizes.js';
-
-/** The threads a workgroup of the program has at most. */
-const MAX_THREADS = 256;
+import {rowLanes, rowSumWgsl, type RowLanes} from '../common/row-lanes.js';
 
 /**
  * The shared-QK keys of vectors [vectors, headSize] float32: forward, k = s·q with s = rsqrt(mean(q²) + ε) /
  * sqrt(headSize); or, with `gradient`, dq = s·dk − s³ (dk·q) q from the inputs (dKeys, queryKey). One pass over
- * the data instead of the reference path's six element-wise ops (and their gradients).
- *
- * A vector is read by `lanes` neighbouring threads, a vec4 at a time (so a warp reads contiguous memory), which
- * add their partial sums through workgroup memory.
+ * the data instead of the reference path's six element-wise ops (and their gradients). A vector is a row of
+ * common/row-lanes.ts.
  */
 export class SharedQKKeysProgram implements WebGPUProgram {
   outputShape: number[];
@@ -24,7 +19,7 @@ export class SharedQKKeysProgram implements WebGPUProgram {
   variableComponents: number[];
   outputComponent = 4;
   uniforms = 'vectors : i32,';
-  private readonly lanes: number;
+  private readonly rows: RowLanes;
 
   constructor(
     vectors: number,
@@ -32,10 +27,9 @@ export class SharedQKKeysProgram implements WebGPUProgram {
     private readonly gradient: boolean,
   ) {
     this.outputShape = [vectors, headSize];
-    this.lanes = largestDivisorAtMost(headSize / 4, 64);
-    const perGroup = Math.floor(MAX_THREADS / this.lanes);
-    this.workgroupSize = [this.lanes * perGroup, 1, 1];
-    this.dispatch = [Math.ceil(vectors / perGroup), 1, 1];
+    this.rows = rowLanes(headSize / 4);
+    this.workgroupSize = [this.rows.threads, 1, 1];
+    this.dispatch = [Math.ceil(vectors / this.rows.rowsPerGroup), 1, 1];
     this.variableNames = gradient ? ['dKeys', 'queryKey'] : ['queryKey'];
     this.variableComponents = this.variableNames.map(() => 4);
     this.shaderKey = `reformerSharedQKKeys_d${headSize}_${gradient ? 'grad' : 'forward'}`;
@@ -45,27 +39,20 @@ export class SharedQKKeysProgram implements WebGPUProgram {
     const d4 = this.headSize / 4;
     return `
 const D4 = ${d4};
-const LANES = ${this.lanes}; // threads per vector
-const PER_LANE = ${d4 / this.lanes}; // vec4s per thread, LANES apart
-var<workgroup> partial : array<vec2<f32>, ${this.workgroupSize[0]}>; // (q·q, dk·q) of each thread's vec4s
+${rowSumWgsl(this.rows, d4, 'vec2<f32>')}
 
 fn main(index : i32) {
   let vector = index / LANES;
   let first = vector * D4 + index % LANES;
   let inside = vector < uniforms.vectors;
-  var sums = vec2<f32>(0.0);
+  var sums = vec2<f32>(0.0); // (q·q, dk·q) of this thread's vec4s
   if (inside) {
     for (var k = 0; k < PER_LANE; k++) {
       let q = queryKey[first + k * LANES];
       sums += vec2<f32>(dot(q, q), ${this.gradient ? 'dot(dKeys[first + k * LANES], q)' : '0.0'});
     }
   }
-  let t = i32(localIndex);
-  partial[t] = sums;
-  workgroupBarrier();
-  var total = vec2<f32>(0.0);
-  let lane0 = t - index % LANES;
-  for (var j = 0; j < LANES; j++) { total += partial[lane0 + j]; }
+  let total = rowSum(sums);
   if (!inside) { return; }
   let scale = inverseSqrt(total.x / ${this.headSize}.0 + ${LENGTH_NORM_EPSILON}) * ${1 / Math.sqrt(this.headSize)};
 ${this.gradient ? '  let pull = scale * scale * scale * total.y; // s³ (dk·q)\n' : ''}  for (var k = 0; k < PER_LANE; k++) {
