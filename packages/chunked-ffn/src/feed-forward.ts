@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {activate, activationDerivative, checkActivation, type ActivationName} from './activations.js';
 import {chunkRanges} from './apply-chunked.js';
 import {dropoutMask} from './dropout.js';
-import {layerNormBackward, layerNormParts} from './layer-norm.js';
+import {layerNorm, layerNormBackward} from './layer-norm.js';
 import {
   assertDtype,
   assertRank,
@@ -217,7 +217,7 @@ export function feedForwardBackward(
       const dDenseBias = tf.sum(dDense, 0); // [dFF]
       const dDenseKernel = tf.matMul(c.normed, dDense, true, false); // [hidden, dFF]
       const dNormed = tf.matMul(dDense, weights.denseKernel, false, true) as tf.Tensor2D; // [rows, hidden]
-      const ln = layerNormBackward(dNormed, c.normalized, c.invStd, weights.layerNormGamma as tf.Tensor1D);
+      const ln = layerNormBackward(dNormed, c.input, weights.layerNormGamma as tf.Tensor1D, opts.layerNormEps);
       const dxChunk = tf.reshape(ln.dx, [batch, n, hidden]); // [batch, chunkLen, hidden]
       return [dxChunk, ln.dGamma, ln.dBeta, dDenseKernel, dDenseBias, dOutputKernel, dOutputBias];
     });
@@ -242,8 +242,7 @@ export function feedForwardBackward(
 }
 
 interface ChunkActivations {
-  normalized: tf.Tensor2D; // [rows, hidden], LayerNorm before gamma/beta
-  invStd: tf.Tensor2D; // [rows, 1]
+  input: tf.Tensor2D; // [rows, hidden], the chunk of x
   normed: tf.Tensor2D; // [rows, hidden], LayerNorm output
   dropped: tf.Tensor2D; // [rows, dFF], dense output after dropout (the activation's input)
   activated: tf.Tensor2D; // [rows, dFF]
@@ -266,8 +265,7 @@ function chunkForward(
   const rows = batch * n;
   const dFF = dim(w.denseKernel, 1);
   const xChunk = tf.reshape(tf.slice(x, [0, start, 0], [batch, n, hidden]), [rows, hidden]); // [rows, hidden]
-  const {normalized, invStd} = layerNormParts(xChunk, opts.layerNormEps);
-  const normed = tf.add(tf.mul(normalized, w.layerNormGamma), w.layerNormBeta) as tf.Tensor2D; // [rows, hidden]
+  const normed = layerNorm(xChunk, w.layerNormGamma, w.layerNormBeta, opts.layerNormEps) as tf.Tensor2D; // [rows, hidden]
   const dense = tf.add(tf.matMul(normed, w.denseKernel as tf.Tensor2D), w.denseBias); // [rows, dFF]
   const mask = (stream: number, width: number) =>
     opts.dropout > 0 ? dropoutMask({seed: opts.seed, stream, rate: opts.dropout, batch, length, start, end, width}) : null;
@@ -280,7 +278,7 @@ function chunkForward(
     const output = tf.add(tf.matMul(activated, w.outputKernel as tf.Tensor2D), w.outputBias); // [rows, hidden]
     out = (outputMask ? tf.mul(output, outputMask) : output) as tf.Tensor2D;
   }
-  return {normalized: normalized as tf.Tensor2D, invStd: invStd as tf.Tensor2D, normed, dropped, activated, denseMask, outputMask, out};
+  return {input: xChunk as tf.Tensor2D, normed, dropped, activated, denseMask, outputMask, out};
 }
 
 function weightsFromList(list: tf.Tensor[]): FeedForwardWeights {

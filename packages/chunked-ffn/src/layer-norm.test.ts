@@ -27,8 +27,22 @@ describe('layerNorm', () => {
       const dy = randn([6, 8], 4);
       const eps = 1e-5;
       const auto = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, g, b, eps), dy)))([x, gamma, beta]);
-      const {normalized, invStd} = layerNormParts(x, eps);
-      const hand = layerNormBackward(dy as tf.Tensor2D, normalized as tf.Tensor2D, invStd as tf.Tensor2D, gamma as tf.Tensor1D);
+      const hand = layerNormBackward(dy, x, gamma as tf.Tensor1D, eps);
+      expectRelativeClose(hand.dx, auto[0], 1e-5, 'dx');
+      expectRelativeClose(hand.dGamma, auto[1], 1e-5, 'dGamma');
+      expectRelativeClose(hand.dBeta, auto[2], 1e-6, 'dBeta');
+    });
+  });
+
+  it('takes vectors of any rank: [batch, length, hidden], weight gradients summed over both', () => {
+    tf.tidy(() => {
+      const x = randn([2, 3, 8], 5, 2);
+      const gamma = randn([8], 6);
+      const beta = randn([8], 7);
+      const dy = randn([2, 3, 8], 8);
+      const auto = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, g, b, 1e-12), dy)))([x, gamma, beta]);
+      const hand = layerNormBackward(dy, x, gamma as tf.Tensor1D, 1e-12);
+      expect(hand.dx.shape).toEqual([2, 3, 8]);
       expectRelativeClose(hand.dx, auto[0], 1e-5, 'dx');
       expectRelativeClose(hand.dGamma, auto[1], 1e-5, 'dGamma');
       expectRelativeClose(hand.dBeta, auto[2], 1e-6, 'dBeta');
@@ -42,7 +56,7 @@ describe('layerNorm', () => {
     await expectNoLeaks(() => {
       layerNorm(x, g, b, 1e-12).dispose();
       const p = layerNormParts(x, 1e-12);
-      const grads = layerNormBackward(x as tf.Tensor2D, p.normalized as tf.Tensor2D, p.invStd as tf.Tensor2D, g as tf.Tensor1D);
+      const grads = layerNormBackward(x, x, g as tf.Tensor1D, 1e-12);
       [p.normalized, p.invStd, grads.dx, grads.dGamma, grads.dBeta].forEach((t) => t.dispose());
     });
     [x, g, b].forEach((t) => t.dispose());

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {chunkedAttentionKernels} from './attention/index.js';
 import {reductionGradients} from './gradients/reductions.js';
 import {hashBucketsKernels} from './hash/index.js';
+import {layerNormKernels} from './layer-norm/layer-norm-kernel.js';
 import {sharedQKKeysKernels} from './keys/shared-qk-keys-kernel.js';
 import {installTiledMatMul} from './matmul/tiled-matmul-kernel.js';
 import {installSplitReductions} from './reduce/split-reduce-kernels.js';
@@ -12,7 +13,7 @@ import {installRowTranspose} from './transpose/transpose-kernel.js';
 /** A group of kernels for the `webgpu` backend and the gradients that run them. */
 export type KernelSet = {kernels: tf.KernelConfig[]; gradients: tf.GradConfig[]};
 
-const KERNEL_SETS: KernelSet[] = [chunkedAttentionKernels, sharedQKKeysKernels, hashBucketsKernels, bucketSortKernels];
+const KERNEL_SETS: KernelSet[] = [chunkedAttentionKernels, sharedQKKeysKernels, hashBucketsKernels, bucketSortKernels, layerNormKernels];
 
 /**
  * Registers the fused kernels for the `webgpu` backend (idempotent). Afterwards the packages' ops dispatch to
