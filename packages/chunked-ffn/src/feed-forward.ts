@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {activate, activationDerivative, checkActivation, type ActivationName} from './activations.js';
 import {chunkRanges} from './apply-chunked.js';
+import {dense} from './dense.js';
 import {dropoutMask} from './dropout.js';
 import {layerNorm, layerNormBackward} from './layer-norm.js';
 import {
@@ -266,16 +267,16 @@ function chunkForward(
   const dFF = dim(w.denseKernel, 1);
   const xChunk = tf.reshape(tf.slice(x, [0, start, 0], [batch, n, hidden]), [rows, hidden]); // [rows, hidden]
   const normed = layerNorm(xChunk, w.layerNormGamma, w.layerNormBeta, opts.layerNormEps) as tf.Tensor2D; // [rows, hidden]
-  const dense = tf.add(tf.matMul(normed, w.denseKernel as tf.Tensor2D), w.denseBias); // [rows, dFF]
+  const denseOut = dense(normed, w.denseKernel, w.denseBias); // [rows, dFF]
   const mask = (stream: number, width: number) =>
     opts.dropout > 0 ? dropoutMask({seed: opts.seed, stream, rate: opts.dropout, batch, length, start, end, width}) : null;
   const denseMask = mask(FEED_FORWARD_DROPOUT_STREAMS.dense, dFF);
-  const dropped = (denseMask ? tf.mul(dense, denseMask) : dense) as tf.Tensor2D;
+  const dropped = denseMask ? (tf.mul(denseOut, denseMask) as tf.Tensor2D) : denseOut;
   const activated = activate(opts.activation, dropped) as tf.Tensor2D;
   const outputMask = mask(FEED_FORWARD_DROPOUT_STREAMS.output, hidden);
   let out: tf.Tensor2D | null = null;
   if (withOutput) {
-    const output = tf.add(tf.matMul(activated, w.outputKernel as tf.Tensor2D), w.outputBias); // [rows, hidden]
+    const output = dense(activated, w.outputKernel, w.outputBias); // [rows, hidden]
     out = (outputMask ? tf.mul(output, outputMask) : output) as tf.Tensor2D;
   }
   return {input: xChunk as tf.Tensor2D, normed, dropped, activated, denseMask, outputMask, out};

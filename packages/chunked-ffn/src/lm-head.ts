@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {applyChunked, chunkRanges} from './apply-chunked.js';
+import {dense} from './dense.js';
 import {assertDtype, assertRank, assertShape, assertTensor, checkChunkSize, describe, dim, formatShape} from './validate.js';
 
 /**
@@ -163,7 +164,7 @@ function chunkLogits(
   const n = end - start;
   const rows = batch * n;
   const hiddenRows = tf.reshape(tf.slice(hidden, [0, start, 0], [batch, n, size]), [rows, size]) as tf.Tensor2D; // [rows, hidden]
-  const logits = tf.add(tf.matMul(hiddenRows, head.kernel as tf.Tensor2D), head.bias) as tf.Tensor2D; // [rows, vocab]
+  const logits = dense(hiddenRows, head.kernel, head.bias); // [rows, vocab]
   const t = tf.reshape(tf.slice(targets, [0, start], [batch, n]), [rows]) as tf.Tensor1D; // [rows]
   const w = tf.reshape(tf.slice(weights, [0, start], [batch, n]), [rows, 1]) as tf.Tensor2D; // [rows, 1]
   return {hiddenRows, logits, targets: t, weights: w};
@@ -305,7 +306,7 @@ export function chunkedLogits(hidden: tf.Tensor, head: LmHeadWeights, options: L
     (chunk) => {
       const n = dim(chunk, 1);
       const rows = tf.reshape(chunk, [batch * n, size]); // [rows, hidden]
-      const logits = tf.add(tf.matMul(rows as tf.Tensor2D, head.kernel as tf.Tensor2D), head.bias); // [rows, vocab]
+      const logits = dense(rows as tf.Tensor2D, head.kernel, head.bias); // [rows, vocab]
       return tf.reshape(logits, [batch, n, vocab]); // [batch, chunkLen, vocab]
     },
     hidden,
@@ -323,7 +324,7 @@ export function chunkedArgmax(hidden: tf.Tensor, head: LmHeadWeights, options: L
     (chunk) => {
       const n = dim(chunk, 1);
       const rows = tf.reshape(chunk, [batch * n, size]); // [rows, hidden]
-      const logits = tf.add(tf.matMul(rows as tf.Tensor2D, head.kernel as tf.Tensor2D), head.bias); // [rows, vocab]
+      const logits = dense(rows as tf.Tensor2D, head.kernel, head.bias); // [rows, vocab]
       return tf.reshape(tf.argMax(logits, 1), [batch, n]); // [batch, chunkLen]
     },
     hidden,
