@@ -109,12 +109,20 @@ function axialPositions(
   const k = axes.length;
   const perRow = axes.slice(1).reduce((p, n) => p * n, 1); // positions per index of axis 0
   const rows = Math.min(axes[0]!, Math.ceil(length / perRow));
-  const gridShape = [rows, ...axes.slice(1)];
-  const parts = weights.map((w, axis) => {
+  // Each axis's weight, zero-padded to the whole feature width at its offset; their sum broadcasts to the grid and
+  // equals the concatenation of the parts broadcast (the other axes add zeros there). Its gradient is one Sum per
+  // axis, where tf.broadcastTo (tfjs's Tile) would take a slice and an add per repetition: 2 × 1024 dispatches per
+  // training step for axial_pos_shape [1024, 64].
+  let offset = 0;
+  const padded = weights.map((w, axis) => {
     const cut = axis === 0 ? fitAxis(w, 0, rows) : w; // [rows or 1, .., d_axis]
-    return tf.broadcastTo(cut, [...gridShape, w.shape[k]!]); // [rows, n_1, .., n_{k-1}, d_axis]
+    const width = w.shape[k]!;
+    const pad = [...cut.shape.slice(0, k).map((): [number, number] => [0, 0]), [offset, hidden - offset - width] as [number, number]];
+    offset += width;
+    return tf.pad(cut, pad); // [rows or 1, .., hidden]
   });
-  let grid = tf.expandDims(tf.concat(parts, k), 0); // [1, rows, n_1, .., n_{k-1}, hidden]
+  const sum = padded.reduce((a, b) => tf.add(a, b)); // [rows, n_1, .., n_{k-1}, hidden]
+  let grid = tf.expandDims(sum, 0); // [1, rows, n_1, .., n_{k-1}, hidden]
   if (rate > 0) {
     const mask =
       k >= 2
