@@ -1,11 +1,11 @@
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
-/** Threads of a workgroup: one output column each. */
+/** Threads of a workgroup: they share one output column's blocks, then add their sums as a tree. */
 const THREADS = 64;
 
 /**
  * The second pass of a layer norm's parameter gradients: from LayerNormParamPartialsProgram's [2, hidden, blocks],
- * the sums over blocks of part `part` (0: dGamma, 1: dBeta) as [hidden], one thread per column.
+ * the sums over blocks of part `part` (0: dGamma, 1: dBeta) as [hidden], one workgroup per column.
  */
 export class BlockSumProgram implements WebGPUProgram {
   outputShape: number[];
@@ -18,17 +18,26 @@ export class BlockSumProgram implements WebGPUProgram {
 
   constructor(hidden: number) {
     this.outputShape = [hidden];
-    this.dispatch = [Math.ceil(hidden / THREADS), 1, 1];
+    this.dispatch = [hidden, 1, 1];
   }
 
   getUserCode(): string {
     return `
-fn main(column : i32) {
-  if (column >= uniforms.hidden) { return; }
+const THREADS = ${THREADS};
+var<workgroup> threadSums : array<f32, THREADS>;
+
+fn main(index : i32) {
+  let t = i32(localIndex);
+  let column = index / THREADS;
   let first = (uniforms.part * uniforms.hidden + column) * uniforms.blocks;
   var sum = 0.0;
-  for (var b = 0; b < uniforms.blocks; b++) { sum += partials[first + b]; }
-  result[column] = sum;
+  for (var b = t; b < uniforms.blocks; b += THREADS) { sum += partials[first + b]; }
+  threadSums[t] = sum;
+  for (var half = THREADS / 2; half > 0; half /= 2) {
+    workgroupBarrier();
+    if (t < half) { threadSums[t] += threadSums[t + half]; }
+  }
+  if (t == 0) { result[column] = threadSums[0]; }
 }
 `;
   }

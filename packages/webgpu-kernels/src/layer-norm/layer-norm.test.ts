@@ -27,10 +27,10 @@ const NAMES = ['output', 'dx', 'dGamma', 'dBeta', 'backward dx', 'backward dGamm
 
 describe('layer-norm kernels', () => {
   const cases = [
-    {name: '[batch, length, hidden], hidden 256: one row per workgroup of 64 lanes', shape: [2, 37, 256]},
+    {name: '[batch, length, hidden], hidden 256: rows of 64 lanes, four a workgroup', shape: [2, 37, 256]},
     {name: 'hidden 512: two vec4s per lane, 1100 rows (several blocks, the last cut short)', shape: [1100, 512]},
     {name: 'hidden 8: two lanes a row, 128 rows a workgroup', shape: [300, 8]},
-    {name: 'hidden 4, one row, a mean 50 times its spread ', shape: [1, 4], offset: 100},
+    {name: 'hidden 4, one row, a mean 50 times its spread', shape: [1, 4], offset: 100},
   ];
   for (const c of cases) {
     it(c.name, async () => {
