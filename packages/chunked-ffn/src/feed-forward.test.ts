@@ -6,6 +6,7 @@ import {
   FEED_FORWARD_WEIGHT_NAMES,
   feedForwardBackward,
   feedForwardForward,
+  feedForwardValueAndBackward,
   type FeedForwardOptions,
   type FeedForwardWeights,
 } from './feed-forward.js';
@@ -97,6 +98,21 @@ describe('chunkedFeedForward', () => {
       const auto = valueAndGrads(chunkedFeedForward, x, w, opts, dy);
       expectRelativeClose(dx, auto[1], 0, 'dx');
       FEED_FORWARD_WEIGHT_NAMES.forEach((n, i) => expectRelativeClose(grads[n], auto[i + 2], 0, n));
+    });
+  });
+
+  it('feedForwardValueAndBackward gives feedForwardForward and feedForwardBackward in one pass', () => {
+    tf.tidy(() => {
+      const opts: FeedForwardOptions = {activation: 'gelu', chunkSize: 4, dropout: 0.2, seed: 11};
+      const x = randn([2, 10, 5], 12);
+      const w = makeFeedForwardWeights(5, 8, 80);
+      const dy = randn([2, 10, 5], 13);
+      const both = feedForwardValueAndBackward(x, w, dy, opts);
+      const apart = feedForwardBackward(x, w, dy, opts);
+      expectRelativeClose(both.output, feedForwardForward(x, w, opts), 0, 'output');
+      expectRelativeClose(both.dx, apart.dx, 0, 'dx');
+      FEED_FORWARD_WEIGHT_NAMES.forEach((n) => expectRelativeClose(both.grads[n], apart.grads[n], 0, n));
+      expect(feedForwardBackward(x, w, dy, opts)).not.toHaveProperty('output');
     });
   });
 

@@ -162,17 +162,13 @@ export function feedForwardForward(x: tf.Tensor, weights: FeedForwardWeights, op
   const opts = resolveFeedForwardOptions(options);
   const [batch, length, hidden] = x.shape;
   const ranges = chunkRanges(length, opts.chunkSize);
-  if (ranges.length === 0) return tf.zeros([batch, 0, hidden]);
   const parts = ranges.map(({start, end}) =>
     tf.tidy(() => {
       const c = chunkForward(x, weights, opts, start, end, true);
       return tf.reshape(c.out as tf.Tensor, [batch, end - start, hidden]); // [batch, chunkLen, hidden]
     }),
   );
-  if (parts.length === 1) return parts[0] as tf.Tensor3D;
-  const out = tf.concat(parts, 1) as tf.Tensor3D; // [batch, length, hidden]
-  parts.forEach((p) => p.dispose());
-  return out;
+  return joinChunks(parts, [batch, 0, hidden]);
 }
 
 export interface FeedForwardGradients {
@@ -194,6 +190,25 @@ export function feedForwardBackward(
   dy: tf.Tensor,
   options: FeedForwardOptions = {},
 ): FeedForwardGradients {
+  return backwardPass(x, weights, dy, options, false);
+}
+
+/**
+ * `feedForwardBackward` that also returns the output (`feedForwardForward`'s), from the same chunk-by-chunk
+ * recompute: for a caller that needs both, such as a reversible block's backward (which rebuilds its input from
+ * the output), one pass instead of a forward and a backward that runs the forward again.
+ */
+export function feedForwardValueAndBackward(
+  x: tf.Tensor,
+  weights: FeedForwardWeights,
+  dy: tf.Tensor,
+  options: FeedForwardOptions = {},
+): FeedForwardGradients & {output: tf.Tensor3D} {
+  return backwardPass(x, weights, dy, options, true) as FeedForwardGradients & {output: tf.Tensor3D};
+}
+
+/** The chunked backward, and with `withOutput` the output, each chunk's forward computed once. */
+function backwardPass(x: tf.Tensor, weights: FeedForwardWeights, dy: tf.Tensor, options: FeedForwardOptions, withOutput: boolean): FeedForwardGradients & {output?: tf.Tensor3D} {
   checkFeedForwardInputs(x, weights);
   assertTensor('dy', dy);
   assertShape('dy', dy, x.shape, `to match x ${formatShape(x.shape)}`);
@@ -203,11 +218,13 @@ export function feedForwardBackward(
 
   let acc: tf.Tensor[] | null = null; // the six weight gradients summed over the chunks so far
   const dxParts: tf.Tensor[] = [];
+  const outputParts: tf.Tensor[] = [];
   for (const {start, end} of ranges) {
     const chunkGrads = tf.tidy(() => {
       const n = end - start;
       const rows = batch * n;
-      const c = chunkForward(x, weights, opts, start, end, false);
+      const c = chunkForward(x, weights, opts, start, end, withOutput);
+      const output = c.out ? [tf.reshape(c.out, [batch, n, hidden])] : []; // [batch, chunkLen, hidden]
       const dOut = tf.reshape(tf.slice(dy, [0, start, 0], [batch, n, hidden]), [rows, hidden]); // [rows, hidden]
       const dOutputPre = c.outputMask ? tf.mul(dOut, c.outputMask) : dOut; // [rows, hidden]
       const dOutputBias = tf.sum(dOutputPre, 0); // [hidden]
@@ -220,10 +237,11 @@ export function feedForwardBackward(
       const dNormed = tf.matMul(dDense, weights.denseKernel, false, true) as tf.Tensor2D; // [rows, hidden]
       const ln = layerNormBackward(dNormed, c.input, weights.layerNormGamma as tf.Tensor1D, opts.layerNormEps);
       const dxChunk = tf.reshape(ln.dx, [batch, n, hidden]); // [batch, chunkLen, hidden]
-      return [dxChunk, ln.dGamma, ln.dBeta, dDenseKernel, dDenseBias, dOutputKernel, dOutputBias];
+      return [dxChunk, ln.dGamma, ln.dBeta, dDenseKernel, dDenseBias, dOutputKernel, dOutputBias, ...output];
     });
     dxParts.push(chunkGrads[0]);
-    const weightGrads = chunkGrads.slice(1);
+    if (withOutput) outputParts.push(chunkGrads[7]);
+    const weightGrads = chunkGrads.slice(1, 7);
     if (acc === null) acc = weightGrads;
     else {
       const previous: tf.Tensor[] = acc;
@@ -232,14 +250,17 @@ export function feedForwardBackward(
     }
   }
   acc ??= FEED_FORWARD_WEIGHT_NAMES.map((name) => tf.zerosLike(weights[name]));
-  let dx: tf.Tensor3D;
-  if (dxParts.length === 0) dx = tf.zeros([batch, 0, hidden]);
-  else if (dxParts.length === 1) dx = dxParts[0] as tf.Tensor3D;
-  else {
-    dx = tf.concat(dxParts, 1) as tf.Tensor3D; // [batch, length, hidden]
-    dxParts.forEach((p) => p.dispose());
-  }
-  return {dx, grads: weightsFromList(acc)};
+  const dx = joinChunks(dxParts, [batch, 0, hidden]);
+  return {dx, grads: weightsFromList(acc), ...(withOutput ? {output: joinChunks(outputParts, [batch, 0, hidden])} : {})};
+}
+
+/** Chunks [batch, chunkLen, hidden] joined along the sequence (disposing them), or `empty` zeros when none. */
+function joinChunks(parts: tf.Tensor[], empty: [number, number, number]): tf.Tensor3D {
+  if (parts.length === 0) return tf.zeros(empty);
+  if (parts.length === 1) return parts[0] as tf.Tensor3D;
+  const joined = tf.concat(parts, 1) as tf.Tensor3D; // [batch, length, hidden]
+  parts.forEach((p) => p.dispose());
+  return joined;
 }
 
 interface ChunkActivations {

@@ -7,6 +7,7 @@ export {
   chunkedFeedForward,
   feedForwardForward,
   feedForwardBackward,
+  feedForwardValueAndBackward,
   checkFeedForwardInputs,
   resolveFeedForwardOptions,
   FEED_FORWARD_WEIGHT_NAMES,

@@ -6,7 +6,7 @@ import {deriveSeed, reversibleStack, type ReversibleContext, type ReversibleFunc
 import * as tf from '@tensorflow/tfjs-core';
 import type {AttnLayerType, ReformerConfig} from './config.js';
 import {seededDropout} from './dropout.js';
-import {feedForwardParameterNames, feedForwardWeights, reformerFeedForward} from './feed-forward.js';
+import {feedForwardParameterNames, feedForwardWeights, reformerFeedForward, reformerFeedForwardVjp, type FeedForwardCall} from './feed-forward.js';
 
 /** The parameter names f of layer `i` reads, in the order f takes them. */
 export function attentionParameterNames(layer: number, kind: AttnLayerType): string[] {
@@ -179,17 +179,22 @@ function attentionBranch(
   };
 }
 
-/** g of a layer: HF's ChunkReformerFeedForward. Its dropout seed is the branch's ctx.seed. */
-function feedForwardBranch(config: ReformerConfig, call: EncoderCall): ReversibleFunction {
-  const dropout = call.training ? config.hiddenDropoutProb : 0;
-  return (x: tf.Tensor, weights: readonly tf.Tensor[], ctx: ReversibleContext): tf.Tensor =>
-    reformerFeedForward(x as tf.Tensor3D, feedForwardWeights(weights), {
-      activation: config.hiddenAct,
-      layerNormEps: config.layerNormEps,
-      dropout,
-      seed: ctx.seed,
-      chunkSize: config.chunkSizeFeedForward,
-    });
+/**
+ * g of a layer: HF's ChunkReformerFeedForward, and its output and gradients in one pass for the reversible backward.
+ * Its dropout seed is the branch's ctx.seed.
+ */
+function feedForwardBranch(config: ReformerConfig, call: EncoderCall): Pick<ReversibleLayer, 'g' | 'gVjp'> {
+  const feedForwardCall = (ctx: ReversibleContext): FeedForwardCall => ({
+    activation: config.hiddenAct,
+    layerNormEps: config.layerNormEps,
+    dropout: call.training ? config.hiddenDropoutProb : 0,
+    seed: ctx.seed,
+    chunkSize: config.chunkSizeFeedForward,
+  });
+  return {
+    g: (x, weights, ctx) => reformerFeedForward(x as tf.Tensor3D, feedForwardWeights(weights), feedForwardCall(ctx)),
+    gVjp: (x, weights, ctx, dy) => reformerFeedForwardVjp(x as tf.Tensor3D, feedForwardWeights(weights), feedForwardCall(ctx), dy),
+  };
 }
 
 /**
@@ -209,7 +214,7 @@ export function reformerEncoder(
     return tf.tidy(() => {
       const layers: ReversibleLayer[] = config.attnLayers.map((kind, i) => ({
         f: attentionBranch(config, i, kind, call, captured),
-        g: feedForwardBranch(config, call),
+        ...feedForwardBranch(config, call),
         fWeights: attentionParameterNames(i, kind).map((name) => params[name]!),
         gWeights: feedForwardParameterNames(i).map((name) => params[name]!),
       }));

@@ -1,5 +1,5 @@
 // The feed-forward branch (g) of a Reformer layer: HF's ChunkReformerFeedForward, through chunked-ffn.
-import {chunkedFeedForward, type FeedForwardWeights} from '@reformerjs/chunked-ffn';
+import {chunkedFeedForward, feedForwardValueAndBackward, FEED_FORWARD_WEIGHT_NAMES, type FeedForwardOptions, type FeedForwardWeights} from '@reformerjs/chunked-ffn';
 import * as tf from '@tensorflow/tfjs-core';
 import type {HiddenAct} from './config.js';
 
@@ -38,11 +38,24 @@ export interface FeedForwardCall {
  * x [batch, length, hidden] -> [batch, length, hidden]
  */
 export function reformerFeedForward(x: tf.Tensor3D, weights: FeedForwardWeights, call: FeedForwardCall): tf.Tensor3D {
-  return chunkedFeedForward(x, weights, {
-    activation: call.activation,
-    layerNormEps: call.layerNormEps,
-    dropout: call.dropout,
-    seed: call.seed,
-    chunkSize: call.chunkSize,
-  });
+  return chunkedFeedForward(x, weights, feedForwardOptions(call));
+}
+
+/**
+ * The feed-forward's output and the gradients of sum(output · dy) for x and each weight (chunked-ffn's order), in
+ * one chunk-by-chunk pass: what the reversible backward needs from g, without the separate forward that a
+ * recompute under autodiff would run first.
+ */
+export function reformerFeedForwardVjp(
+  x: tf.Tensor3D,
+  weights: FeedForwardWeights,
+  call: FeedForwardCall,
+  dy: tf.Tensor,
+): {value: tf.Tensor3D; grads: tf.Tensor[]} {
+  const {output, dx, grads} = feedForwardValueAndBackward(x, weights, dy, feedForwardOptions(call));
+  return {value: output, grads: [dx, ...FEED_FORWARD_WEIGHT_NAMES.map((name) => grads[name])]};
+}
+
+function feedForwardOptions(call: FeedForwardCall): FeedForwardOptions {
+  return {activation: call.activation, layerNormEps: call.layerNormEps, dropout: call.dropout, seed: call.seed, chunkSize: call.chunkSize};
 }

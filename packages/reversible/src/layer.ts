@@ -19,6 +19,20 @@ export type ReversibleFunction = (
 ) => tf.Tensor;
 
 /**
+ * A branch's output and its vector-Jacobian product in one call: `value` = branch(x, weights, ctx) and `grads` =
+ * the gradients of sum(value · dy) for x, then for each weight in order, each a tensor of its own. The backward recomputes each branch and
+ * pulls the gradient through it; by default that is `vjp` over the branch (its forward, then tfjs's backward,
+ * which for a branch with a custom gradient that recomputes, such as a chunked feed-forward, runs its forward
+ * twice). A branch that can produce both in one pass supplies this.
+ */
+export type ReversibleBranchVjp = (
+  x: tf.Tensor,
+  weights: readonly tf.Tensor[],
+  ctx: ReversibleContext,
+  dy: tf.Tensor,
+) => {value: tf.Tensor; grads: tf.Tensor[]};
+
+/**
  * The two branches of a reversible layer and their weights. Every tensor that `f` (`g`) should get a
  * gradient for must be in `fWeights` (`gWeights`) and be read through the `weights` argument; a
  * tensor `f` captures from outside is treated as a constant. A weight may appear in several layers
@@ -31,6 +45,10 @@ export interface ReversibleLayer {
   fWeights?: readonly tf.Tensor[];
   /** `g`'s weights; omitted means none. */
   gWeights?: readonly tf.Tensor[];
+  /** `f`'s output and gradients in one pass, for the backward; omitted means `vjp` over `f`. */
+  fVjp?: ReversibleBranchVjp;
+  /** `g`'s output and gradients in one pass, for the backward; omitted means `vjp` over `g`. */
+  gVjp?: ReversibleBranchVjp;
 }
 
 /** Makes the context for layer `layer`'s `f` or `g`. */
@@ -45,8 +63,11 @@ export function callBranch(
   weights: readonly tf.Tensor[],
   makeContext: ContextFactory,
 ): tf.Tensor {
-  const out = layers[index][which](x, weights, makeContext(index, which));
-  const label = `layers[${index}].${which}`;
+  return checkedOutput(`layers[${index}].${which}`, layers[index][which](x, weights, makeContext(index, which)), x);
+}
+
+/** `out`, after checking that it is a float32 tensor of x's shape (what a branch must return). */
+function checkedOutput(label: string, out: unknown, x: tf.Tensor): tf.Tensor {
   if (!(out instanceof tf.Tensor)) {
     throw new Error(`${label}: expected a tf.Tensor of shape [${x.shape}], got ${String(out)}`);
   }
@@ -122,22 +143,44 @@ export function layerBackward(
   weights: {f: readonly tf.Tensor[]; g: readonly tf.Tensor[]},
   makeContext: ContextFactory,
 ): LayerBackward {
-  const gPass = vjp(
-    () => callBranch(layers, index, 'g', y1, weights.g, makeContext),
-    [y1, ...weights.g],
-    dy2,
-  );
+  const gPass = branchVjp(layers, index, 'g', y1, weights.g, makeContext, dy2);
   const [dy1FromG, ...gWeightGrads] = gPass.grads;
   const x2 = tf.sub(y2, gPass.value);
   const dx1 = tf.add(dy1, dy1FromG);
 
-  const fPass = vjp(
-    () => callBranch(layers, index, 'f', x2, weights.f, makeContext),
-    [x2, ...weights.f],
-    dx1,
-  );
+  const fPass = branchVjp(layers, index, 'f', x2, weights.f, makeContext, dx1);
   const [dx2FromF, ...fWeightGrads] = fPass.grads;
   const x1 = tf.sub(y1, fPass.value);
   const dx2 = tf.add(dy2, dx2FromF);
   return {x1, x2, dx1, dx2, fWeightGrads, gWeightGrads};
+}
+
+/** A branch's output and gradients (x's, then its weights'): its `fVjp` / `gVjp` where given, checked, else `vjp`. */
+function branchVjp(
+  layers: readonly ReversibleLayer[],
+  index: number,
+  which: 'f' | 'g',
+  x: tf.Tensor,
+  weights: readonly tf.Tensor[],
+  makeContext: ContextFactory,
+  dy: tf.Tensor,
+): {value: tf.Tensor; grads: tf.Tensor[]} {
+  const hook = which === 'f' ? layers[index].fVjp : layers[index].gVjp;
+  if (hook === undefined) {
+    return vjp(() => callBranch(layers, index, which, x, weights, makeContext), [x, ...weights], dy);
+  }
+  const label = `layers[${index}].${which}Vjp`;
+  const result = hook(x, weights, makeContext(index, which), dy);
+  const value = checkedOutput(`${label}(...).value`, result?.value, x);
+  const inputs = [x, ...weights];
+  if (!Array.isArray(result.grads) || result.grads.length !== inputs.length) {
+    throw new Error(`${label}(...).grads: expected ${inputs.length} gradients (x's, then one per weight), got ${String(result.grads?.length ?? result.grads)}`);
+  }
+  result.grads.forEach((grad, i) => {
+    if (!(grad instanceof tf.Tensor) || !tf.util.arraysEqual(grad.shape, inputs[i]!.shape)) {
+      const got = grad instanceof tf.Tensor ? `shape [${grad.shape}]` : String(grad);
+      throw new Error(`${label}(...).grads[${i}]: expected a tensor of shape [${inputs[i]!.shape}] (${i === 0 ? 'x' : `weights[${i - 1}]`}), got ${got}`);
+    }
+  });
+  return {value, grads: result.grads};
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {describe, expect, it} from 'vitest';
-import {reversibleStack, vjp, type ReversibleFunction, type ReversibleLayer, type StackMode} from './index.js';
+import {reversibleStack, vjp, type ReversibleBranchVjp, type ReversibleFunction, type ReversibleLayer, type StackMode} from './index.js';
 import {expectNoLeaks, expectRelativeClose} from '@reformerjs/test-utils';
 import {customOp, denseStack, disposeLayers, seededTensor, weightedLoss} from './testing/fixtures.js';
 
@@ -177,5 +177,60 @@ describe('branches that contain their own tf.customGrad ops', () => {
     }
     tf.dispose([x1, x2, ...Object.values(rev), ...Object.values(res), ...Object.values(plain)]);
     tf.dispose(weights.flatMap((w) => [w.fW, w.w1, w.w2]));
+  });
+});
+
+describe('a branch that supplies its own output and gradients (gVjp)', () => {
+  // ffnBranch's chunk function, its gradient by the nested-safe vjp, counted: what a chunked layer would compute
+  // in one pass (output and gradients of each chunk together).
+  let hookCalls = 0;
+  const ffnVjp: ReversibleBranchVjp = (x, [w1, w2], _ctx, dy) => {
+    hookCalls++;
+    const rows = tf.reshape(x, [-1, x.shape[x.shape.length - 1]]); // [rows, d]
+    const {value, grads} = vjp(() => ffnChunk(rows, w1!, w2!), [rows, w1!, w2!], tf.reshape(dy, rows.shape));
+    return {value: tf.reshape(value, x.shape), grads: [tf.reshape(grads[0]!, x.shape), grads[1]!, grads[2]!]};
+  };
+
+  it('gives the gradients of the default path (vjp over the branch) and is what the backward calls', () => {
+    const x1 = seededTensor(SHAPE, 13);
+    const x2 = seededTensor(SHAPE, 14);
+    const weights = [0, 1].map((i) => ({
+      fW: tf.variable(seededTensor([D, D], 50 + i, 0.7)),
+      w1: tf.variable(seededTensor([D, 5], 60 + i, 0.7)),
+      w2: tf.variable(seededTensor([5, D], 70 + i, 0.7)),
+    }));
+    const stackOf = (withHook: boolean): ReversibleLayer[] =>
+      weights.map(({fW, w1, w2}) => ({f: tanhBranch, g: ffnBranch(true), fWeights: [fW], gWeights: [w1, w2], ...(withHook ? {gVjp: ffnVjp} : {})}));
+    hookCalls = 0;
+    const hooked = namedVariableGrads(x1, x2, stackOf(true), 'reversible');
+    expect(hookCalls).toBe(2); // once per layer, in the backward
+    const plain = namedVariableGrads(x1, x2, stackOf(false), 'reversible');
+    for (const name of Object.keys(plain)) expectRelativeClose(hooked[name], plain[name], 1e-6, name);
+    expect(Object.keys(hooked).sort()).toEqual(Object.keys(plain).sort());
+    tf.dispose([x1, x2, ...Object.values(hooked), ...Object.values(plain)]);
+    tf.dispose(weights.flatMap((w) => [w.fW, w.w1, w.w2]));
+  });
+
+  it('must return a value of x\'s shape and one gradient of the right shape per input', () => {
+    const x1 = seededTensor(SHAPE, 15);
+    const x2 = seededTensor(SHAPE, 16);
+    const fW = tf.variable(seededTensor([D, D], 80, 0.7));
+    const w1 = tf.variable(seededTensor([D, 5], 81, 0.7));
+    const w2 = tf.variable(seededTensor([5, D], 82, 0.7));
+    const withHook = (gVjp: ReversibleBranchVjp): ReversibleLayer[] => [{f: tanhBranch, g: ffnBranch(false), fWeights: [fW], gWeights: [w1, w2], gVjp}];
+    const grads = (gVjp: ReversibleBranchVjp) => () => namedVariableGrads(x1, x2, withHook(gVjp), 'reversible');
+    const shortGrads: ReversibleBranchVjp = (x, w, ctx, dy) => ({...ffnVjp(x, w, ctx, dy), grads: [tf.zerosLike(x)]});
+    expect(grads(shortGrads)).toThrow("layers[0].gVjp(...).grads: expected 3 gradients (x's, then one per weight), got 1");
+    const wrongShape: ReversibleBranchVjp = (x, w, ctx, dy) => {
+      const r = ffnVjp(x, w, ctx, dy);
+      return {value: r.value, grads: [r.grads[0]!, tf.zeros([2, 2]), r.grads[2]!]};
+    };
+    expect(grads(wrongShape)).toThrow('layers[0].gVjp(...).grads[1]: expected a tensor of shape [3,5] (weights[0]), got shape [2,2]');
+    const noValue = ((x: tf.Tensor) => ({grads: [x]})) as unknown as ReversibleBranchVjp;
+    expect(grads(noValue)).toThrow('layers[0].gVjp(...).value: expected a tf.Tensor of shape [2,4,3], got undefined');
+    expect(() => reversibleStack(x1, x2, [{f: tanhBranch, g: tanhBranch, gVjp: 3 as unknown as ReversibleBranchVjp}])).toThrow(
+      'layers[0].gVjp: expected a function (x, weights, ctx, dy) => {value, grads} or nothing, got 3',
+    );
+    tf.dispose([x1, x2, fW, w1, w2]);
   });
 });

@@ -64,7 +64,7 @@ function checkWeights(weights: unknown, name: string): void {
   });
 }
 
-/** layers: a non-empty array of {f, g, fWeights?, gWeights?}. */
+/** layers: a non-empty array of {f, g, fWeights?, gWeights?, fVjp?, gVjp?}. */
 export function checkLayers(layers: unknown): asserts layers is ReversibleLayer[] {
   if (!Array.isArray(layers) || layers.length === 0) {
     throw new Error(`layers: expected a non-empty array of ReversibleLayer, got ${describe(layers)}`);
@@ -81,6 +81,12 @@ export function checkLayers(layers: unknown): asserts layers is ReversibleLayer[
     }
     checkWeights(fWeights, `layers[${i}].fWeights`);
     checkWeights(gWeights, `layers[${i}].gWeights`);
+    for (const key of ['fVjp', 'gVjp'] as const) {
+      const hook = (layer as Record<string, unknown>)[key];
+      if (hook !== undefined && typeof hook !== 'function') {
+        throw new Error(`layers[${i}].${key}: expected a function (x, weights, ctx, dy) => {value, grads} or nothing, got ${describe(hook)}`);
+      }
+    }
   });
 }
 
