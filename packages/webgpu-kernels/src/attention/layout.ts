@@ -56,8 +56,12 @@ function lanesFor(vec4s: number, maxLanes: number): number {
  */
 const TILE_ROWS = 16;
 
-/** Logits per register block: enough to amortise a rescale, few enough to stay in registers. */
-const MAX_BLOCK_ROWS = 16;
+/**
+ * Logits per register block of the forward, between two rescalings of the running sums. Fewer registers per thread
+ * let more workgroups stay resident: on the H200 (as above) blocks of 16 / 8 / 4 took 2.49–2.62 / 2.16–2.23 / 2.16 ms
+ * forward in the same device commands (RUN-NOTES.md, session 5).
+ */
+const MAX_BLOCK_ROWS = 8;
 
 /**
  * The layout of one call. `workgroupStorageBytes` is the device's maxComputeWorkgroupStorageSize; a tile (two
