@@ -32,6 +32,8 @@ export type ChunkLayout = {
   tileRows: number;
   /** Logits kept in registers at a time, between two rescalings of the running sums: divides tileRows. */
   blockRows: number;
+  /** Keys of a block of the query-gradient program (their dS first, then their dq products): divides tileRows. */
+  gradBlockRows: number;
   /**
    * Threads per query (or key) row: 1, or 2 or 4 on a device with subgroups, each holding headSize / lanes of
    * the row's vectors and adding its partial dot products with its neighbours' through subgroup shuffles. Fewer
@@ -64,6 +66,13 @@ const TILE_ROWS = 16;
 const MAX_BLOCK_ROWS = 8;
 
 /**
+ * Keys per block of the query-gradient program: the dS of a pair of keys, then their products into dq. On the H200
+ * (as above) blocks of 1 / 2 / 4 / 8 / 16 keys took 6.88–6.95 / 6.29–6.36 / 7.34–7.47 / 7.93–8.06 / 8.00–8.06 ms
+ * backward in one device command (RUN-NOTES.md, session 5).
+ */
+const MAX_GRAD_BLOCK_ROWS = 2;
+
+/**
  * The layout of one call. `workgroupStorageBytes` is the device's maxComputeWorkgroupStorageSize; a tile (two
  * [tileRows, headSize] float32 arrays plus per-row bookkeeping) has at most TILE_ROWS rows and takes at most half
  * of it. `maxLanes` is the most threads a row may get (maxRowLanes: 1 without usable subgroups).
@@ -92,6 +101,7 @@ export function chunkLayout(
     hasValid: inputs.hasValid,
     tileRows,
     blockRows: largestDivisorAtMost(tileRows, MAX_BLOCK_ROWS),
+    gradBlockRows: largestDivisorAtMost(tileRows, MAX_GRAD_BLOCK_ROWS),
     lanes: lanesFor(headSize / 4, device.maxLanes),
   };
 }
@@ -125,6 +135,7 @@ export function layoutKey(l: ChunkLayout): string {
     `r${l.rounds}`,
     `t${l.tileRows}`,
     `b${l.blockRows}`,
+    `g${l.gradBlockRows}`,
     `l${l.lanes}`,
     l.causal ? 'causal' : 'bidi',
     l.selfMask ? 'self' : 'noself',
@@ -209,6 +220,7 @@ const ROUNDS = ${l.rounds};
 const HEADS = ${l.heads};
 const TILE = ${l.tileRows};
 const BLOCK = ${l.blockRows};
+const GRAD_BLOCK = ${l.gradBlockRows};
 const CAUSAL = ${l.causal};
 const SELF_MASK = ${l.selfMask};
 const SEQUENCE_ORDER = ${!l.hasOrder};

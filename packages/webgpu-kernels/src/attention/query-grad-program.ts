@@ -62,26 +62,33 @@ fn main(_globalIndex : i32) {
     if (skipKeyChunk(chunk, keyChunk)) { continue; }
     for (var tile = 0; tile < CHUNK; tile += TILE) {
       stageKeys(row, keyChunk, tile, t);
-      for (var j = 0; j < TILE; j++) {
-        let keyPosition = tilePosition[j];
-        let keyValid = tileValid[j] != 0u;
-        var partial = vec2<f32>(0.0);
-        for (var d = 0; d < DL; d++) {
-          partial += vec2<f32>(dot(q[d], tileKey[j * D4 + lane + d]), dot(dOut[d], tileValue[j * D4 + lane + d]));
+      for (var j0 = 0; j0 < TILE; j0 += GRAD_BLOCK) {
+        var dLogits : array<f32, GRAD_BLOCK>;
+        for (var b = 0; b < GRAD_BLOCK; b++) {
+          let j = j0 + b;
+          let keyPosition = tilePosition[j];
+          let keyValid = tileValid[j] != 0u;
+          var partial = vec2<f32>(0.0);
+          for (var d = 0; d < DL; d++) {
+            partial += vec2<f32>(dot(q[d], tileKey[j * D4 + lane + d]), dot(dOut[d], tileValue[j * D4 + lane + d]));
+          }
+          let dots = laneSum2(partial); // (q·k, dO·v)
+          let probability = exp(maskedLogit(dots.x, queryPosition, keyPosition, keyValid) - rowMax) * rowInvSum;
+          dLogits[b] = select(probability * (dots.y - rowDelta), 0.0, isMasked(queryPosition, keyPosition, keyValid));${
+            this.storeScores
+              ? `
+          let windowKey = w * CHUNK + tile + j;
+          if (windowKey % 2 == 0) {
+            pendingScores = vec2<f32>(probability, dLogits[b]);
+          } else {
+            result[recordBase + D4 + windowKey / 2] = vec4<f32>(pendingScores, probability, dLogits[b]);
+          }`
+              : ''
+          }
         }
-        let dots = laneSum2(partial); // (q·k, dO·v)
-        let probability = exp(maskedLogit(dots.x, queryPosition, keyPosition, keyValid) - rowMax) * rowInvSum;
-        let dLogit = select(probability * (dots.y - rowDelta), 0.0, isMasked(queryPosition, keyPosition, keyValid));
-        for (var d = 0; d < DL; d++) { dq[d] += dLogit * tileKey[j * D4 + lane + d]; }${
-          this.storeScores
-            ? `
-        let windowKey = w * CHUNK + tile + j;
-        if (windowKey % 2 == 0) {
-          pendingScores = vec2<f32>(probability, dLogit);
-        } else {
-          result[recordBase + D4 + windowKey / 2] = vec4<f32>(pendingScores, probability, dLogit);
-        }`
-            : ''
+        for (var b = 0; b < GRAD_BLOCK; b++) {
+          let j = j0 + b;
+          for (var d = 0; d < DL; d++) { dq[d] += dLogits[b] * tileKey[j * D4 + lane + d]; }
         }
       }
     }
