@@ -8,6 +8,7 @@ import {sharedQKKeysKernels} from './keys/shared-qk-keys-kernel.js';
 import {installTiledMatMul} from './matmul/tiled-matmul-kernel.js';
 import {installSplitReductions} from './reduce/split-reduce-kernels.js';
 import {bucketSortKernels} from './sort/index.js';
+import {installVec4Tile} from './tile/tile-kernel.js';
 import {installRowTranspose} from './transpose/transpose-kernel.js';
 
 /** A group of kernels for the `webgpu` backend and the gradients that run them. */
@@ -23,7 +24,8 @@ const KERNEL_SETS: KernelSet[] = [chunkedAttentionKernels, sharedQKKeysKernels, 
  * `webgpu` Sum and Mean kernels with ones that split long reductions to few outputs across the GPU
  * (reduce/split-reduce-kernels.ts), and its BatchMatMul with one that tiles the tall products of projections over
  * many positions, splitting weight gradients (Aᵀ B) along their shared dimension (matmul/tiled-matmul-kernel.ts),
- * and its Transpose with a copy of vec4 rows where the innermost axis stays in place (transpose/transpose-kernel.ts).
+ * its Transpose with a copy of vec4 rows where the innermost axis stays in place (transpose/transpose-kernel.ts), and
+ * its Tile with a copy of vec4s where the innermost axes allow (tile/tile-kernel.ts).
  */
 export function registerWebGPUKernels(): void {
   for (const {kernels, gradients} of KERNEL_SETS) {
@@ -34,4 +36,5 @@ export function registerWebGPUKernels(): void {
   installSplitReductions();
   installTiledMatMul();
   installRowTranspose();
+  installVec4Tile();
 }
