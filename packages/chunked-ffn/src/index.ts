@@ -1,6 +1,14 @@
 export {SUPPORTED_ACTIVATIONS, activate, activationDerivative, checkActivation, type ActivationName} from './activations.js';
 export {layerNorm, layerNormParts, layerNormBackward, type LayerNormParts, type LayerNormGrads} from './layer-norm.js';
-export {FUSED_KERNELS_FLAG, LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, type LayerNormAttrs} from './kernels.js';
+export {
+  FUSED_KERNELS_FLAG,
+  LAYER_NORM_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  CROSS_ENTROPY_KERNEL,
+  CROSS_ENTROPY_GRAD_KERNEL,
+  type LayerNormAttrs,
+} from './kernels.js';
+export {weightedCrossEntropy, crossEntropyLogitsGrad} from './cross-entropy.js';
 export {dropoutMask, dropoutUniform, type DropoutMaskSpec} from './dropout.js';
 export {applyChunked, chunkRanges, type ChunkRange} from './apply-chunked.js';
 export {

@@ -20,7 +20,7 @@ export function fusedKernelAvailable(kernelName: string): boolean {
 }
 
 /**
- * Kernel `ReformerLayerNorm`: {@link layerNorm} in one kernel call.
+ * Kernel `ReformerLayerNorm`: `layerNorm` (layer-norm.ts) in one kernel call.
  * - inputs: `{x, gamma, beta}`: `x` float32 `[..., hidden]` with hidden a positive multiple of 4; `gamma`, `beta`
  *   float32 `[hidden]`.
  * - attrs: `{eps}`.
@@ -31,7 +31,7 @@ export function fusedKernelAvailable(kernelName: string): boolean {
 export const LAYER_NORM_KERNEL = 'ReformerLayerNorm';
 
 /**
- * Kernel `ReformerLayerNormGrad`: {@link layerNormBackward} in one kernel call.
+ * Kernel `ReformerLayerNormGrad`: `layerNormBackward` (layer-norm.ts) in one kernel call.
  * - inputs: `{dy, x, gamma}`: `dy` and `x` float32 `[..., hidden]` (the same shape), `gamma` float32 `[hidden]`.
  * - attrs: `{eps}`.
  * - outputs: `[dx, dGamma, dBeta]`: `dx` of x's shape, `invStd · (g − mean(g) − x̂ · mean(g · x̂))` per vector with
@@ -41,3 +41,21 @@ export const LAYER_NORM_GRAD_KERNEL = 'ReformerLayerNormGrad';
 
 /** Attributes of {@link LAYER_NORM_KERNEL} and {@link LAYER_NORM_GRAD_KERNEL}. */
 export type LayerNormAttrs = {eps: number};
+
+/**
+ * Kernel `ReformerCrossEntropy`: `weightedCrossEntropy` (cross-entropy.ts) in one kernel call.
+ * - inputs: `{logits, targets, weights}`: `logits` float32 `[rows, vocab]`, `targets` int32 `[rows]`, `weights`
+ *   float32 `[rows]`.
+ * - attrs: none.
+ * - output: float32 `[rows]`, `weights[r] · (logsumexp(logits[r]) − logits[r, targets[r]])`, the picked logit 0 where
+ *   the target is outside [0, vocab) (a one-hot row of zeros); logsumexp as max + log Σ exp(logit − max).
+ */
+export const CROSS_ENTROPY_KERNEL = 'ReformerCrossEntropy';
+
+/**
+ * Kernel `ReformerCrossEntropyGrad`: `crossEntropyLogitsGrad` (cross-entropy.ts) in one kernel call.
+ * - inputs: `{logits, targets, weights, scale}`: as {@link CROSS_ENTROPY_KERNEL}, and `scale` float32 `[]`.
+ * - attrs: none.
+ * - output: float32 `[rows, vocab]`, `(softmax(logits[r]) − oneHot(targets[r])) · (weights[r] · scale)`.
+ */
+export const CROSS_ENTROPY_GRAD_KERNEL = 'ReformerCrossEntropyGrad';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {applyChunked, chunkRanges} from './apply-chunked.js';
+import {crossEntropyLogitsGrad, weightedCrossEntropy} from './cross-entropy.js';
 import {dense} from './dense.js';
 import {assertDtype, assertRank, assertShape, assertTensor, checkChunkSize, describe, dim, formatShape} from './validate.js';
 
@@ -126,14 +127,6 @@ function scoredTargets(labels: tf.Tensor, opts: ResolvedLossOptions): {targets: 
   });
 }
 
-/**
- * A float32 one-hot, [rows, depth]. Built as int32 and cast: the wasm backend's OneHot kernel
- * ignores the dtype attribute and writes int32 bits into a float32 output (tfjs 4.22).
- */
-export function oneHotFloat(indices: tf.Tensor, depth: number): tf.Tensor {
-  return tf.tidy(() => tf.cast(tf.oneHot(indices as tf.Tensor1D, depth), 'float32'));
-}
-
 /** The sum of the weights, or 1 where it is 0 (the loss is then 0 and its gradients 0; PyTorch gives NaN). */
 function safeWeightSum(weights: tf.Tensor): tf.Scalar {
   // No positions at all (a length-1 sequence under shift): webgl's Sum cannot reduce an empty tensor.
@@ -148,7 +141,7 @@ interface ChunkLogits {
   hiddenRows: tf.Tensor2D; // [rows, hidden]
   logits: tf.Tensor2D; // [rows, vocab]
   targets: tf.Tensor1D; // [rows] int32
-  weights: tf.Tensor2D; // [rows, 1]
+  weights: tf.Tensor1D; // [rows]
 }
 
 /** One chunk's logits and its scored targets; call inside a tidy. */
@@ -166,7 +159,7 @@ function chunkLogits(
   const hiddenRows = tf.reshape(tf.slice(hidden, [0, start, 0], [batch, n, size]), [rows, size]) as tf.Tensor2D; // [rows, hidden]
   const logits = dense(hiddenRows, head.kernel, head.bias); // [rows, vocab]
   const t = tf.reshape(tf.slice(targets, [0, start], [batch, n]), [rows]) as tf.Tensor1D; // [rows]
-  const w = tf.reshape(tf.slice(weights, [0, start], [batch, n]), [rows, 1]) as tf.Tensor2D; // [rows, 1]
+  const w = tf.reshape(tf.slice(weights, [0, start], [batch, n]), [rows]) as tf.Tensor1D; // [rows]
   return {hiddenRows, logits, targets: t, weights: w};
 }
 
@@ -200,9 +193,7 @@ export function chunkedLmLoss(hidden: tf.Tensor, head: LmHeadWeights, labels: tf
     for (const {start, end} of ranges) {
       const part = tf.tidy(() => {
         const c = chunkLogits(x, w, targets, weights, start, end);
-        const logSumExp = tf.logSumExp(c.logits, 1); // [rows]
-        const picked = tf.sum(tf.mul(c.logits, oneHotFloat(c.targets, vocab)), 1); // [rows]
-        return tf.sum(tf.mul(tf.sub(logSumExp, picked), tf.reshape(c.weights, [-1])));
+        return tf.sum(weightedCrossEntropy(c.logits, c.targets, c.weights));
       });
       const next = tf.add(numerator, part);
       numerator.dispose();
@@ -215,16 +206,14 @@ export function chunkedLmLoss(hidden: tf.Tensor, head: LmHeadWeights, labels: tf
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sk, sb, sTargets, sWeights] = saved;
         const sw: LmHeadWeights = {kernel: sk, bias: sb};
-        const scale = tf.tidy(() => tf.div(dy, safeWeightSum(sWeights)));
+        const scale = tf.tidy(() => tf.div(dy, safeWeightSum(sWeights))) as tf.Scalar;
         let dKernel: tf.Tensor = tf.zerosLike(sk);
         let dBias: tf.Tensor = tf.zerosLike(sb);
         const dParts: tf.Tensor[] = [];
         for (const {start, end} of ranges) {
           const [dh, dk, db] = tf.tidy(() => {
             const c = chunkLogits(sx, sw, sTargets, sWeights, start, end);
-            const probs = tf.softmax(c.logits); // [rows, vocab]
-            const oneHot = oneHotFloat(c.targets, vocab); // [rows, vocab]
-            const dLogits = tf.mul(tf.sub(probs, oneHot), tf.mul(c.weights, scale)); // [rows, vocab]
+            const dLogits = crossEntropyLogitsGrad(c.logits, c.targets, c.weights, scale); // [rows, vocab]
             const dHiddenRows = tf.matMul(dLogits, sw.kernel as tf.Tensor2D, false, true); // [rows, hidden]
             return [
               tf.reshape(dHiddenRows, [batch, end - start, size]), // [batch, chunkLen, hidden]
@@ -280,10 +269,8 @@ export function chunkedLmMetrics(hidden: tf.Tensor, head: LmHeadWeights, labels:
     for (const {start, end} of chunkRanges(used, opts.chunkSize)) {
       const [l, c] = tf.tidy(() => {
         const ch = chunkLogits(hidden, head, targets, weights, start, end);
-        const w = tf.reshape(ch.weights, [-1]); // [rows]
-        const ce = tf.sub(tf.logSumExp(ch.logits, 1), tf.sum(tf.mul(ch.logits, oneHotFloat(ch.targets, vocab)), 1)); // [rows]
         const hit = tf.cast(tf.equal(tf.argMax(ch.logits, 1), ch.targets), 'float32'); // [rows]
-        return [tf.sum(tf.mul(ce, w)), tf.sum(tf.mul(hit, w))];
+        return [tf.sum(weightedCrossEntropy(ch.logits, ch.targets, ch.weights)), tf.sum(tf.mul(hit, ch.weights))];
       });
       lossSum = tf.add(lossSum, l);
       correctSum = tf.add(correctSum, c);

@@ -9,7 +9,8 @@ import {
   type FeedForwardWeights,
 } from './feed-forward.js';
 import {layerNorm} from './layer-norm.js';
-import {checkLmHeadInputs, oneHotFloat, type LmHeadWeights, type LmLossOptions} from './lm-head.js';
+import {oneHotFloat} from './cross-entropy.js';
+import {checkLmHeadInputs, type LmHeadWeights, type LmLossOptions} from './lm-head.js';
 import {assertDtype, assertShape, assertTensor, formatShape} from './validate.js';
 
 /**

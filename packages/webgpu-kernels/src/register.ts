@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {chunkedAttentionKernels} from './attention/index.js';
+import {crossEntropyKernels} from './cross-entropy/cross-entropy-kernel.js';
 import {reductionGradients} from './gradients/reductions.js';
 import {hashBucketsKernels} from './hash/index.js';
 import {layerNormKernels} from './layer-norm/layer-norm-kernel.js';
@@ -14,7 +15,7 @@ import {installRowTranspose} from './transpose/transpose-kernel.js';
 /** A group of kernels for the `webgpu` backend and the gradients that run them. */
 export type KernelSet = {kernels: tf.KernelConfig[]; gradients: tf.GradConfig[]};
 
-const KERNEL_SETS: KernelSet[] = [chunkedAttentionKernels, sharedQKKeysKernels, hashBucketsKernels, bucketSortKernels, layerNormKernels];
+const KERNEL_SETS: KernelSet[] = [chunkedAttentionKernels, sharedQKKeysKernels, hashBucketsKernels, bucketSortKernels, layerNormKernels, crossEntropyKernels];
 
 /**
  * Registers the fused kernels for the `webgpu` backend (idempotent). Afterwards the packages' ops dispatch to
