@@ -1,5 +1,7 @@
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
+import {COORDS4_WGSL} from '../common/coords.js';
+
 /** The most axes a tile may have (padded in front with axes of one element). */
 export const MAX_TILE_AXES = 4;
 
@@ -40,16 +42,10 @@ export class Vec4TileProgram implements WebGPUProgram {
   getUserCode(): string {
     const type = this.dtype === 'int32' ? 'i32' : 'f32';
     return `
+${COORDS4_WGSL}
 fn main(index : i32) {
   if (index >= uniforms.vec4s) { return; }
-  let d = uniforms.outDims;
-  let c3 = index % d.w;
-  let c2 = (index / d.w) % d.z;
-  let c1 = (index / (d.w * d.z)) % d.y;
-  let c0 = index / (d.w * d.z * d.y);
-  let n = uniforms.inDims;
-  let s = uniforms.inStrides;
-  let source = (c0 % n.x) * s.x + (c1 % n.y) * s.y + (c2 % n.z) * s.z + (c3 % n.w) * s.w;
+  let source = dot(coords4(index, uniforms.outDims) % uniforms.inDims, uniforms.inStrides);
   result[index] = ${this.broadcastInner ? `vec4<${type}>(${type}(x[source]))` : `vec4<${type}>(x[source])`};
 }
 `;

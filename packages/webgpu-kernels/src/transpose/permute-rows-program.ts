@@ -1,5 +1,7 @@
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
+import {COORDS4_WGSL} from '../common/coords.js';
+
 /** The most axes a permutation of rows may have once collapsed (see `collapsePermutation`). */
 export const MAX_PERMUTED_AXES = 4;
 
@@ -37,15 +39,11 @@ export class PermuteRowsProgram implements WebGPUProgram {
 
   getUserCode(): string {
     return `
+${COORDS4_WGSL}
 fn main(index : i32) {
   if (index >= uniforms.vec4s) { return; }
-  let d = uniforms.outDims;
-  let c3 = index % d.w;
-  let c2 = (index / d.w) % d.z;
-  let c1 = (index / (d.w * d.z)) % d.y;
-  let c0 = index / (d.w * d.z * d.y);
-  let s = uniforms.inStrides;
-  result[index] = vec4<${this.dtype === 'int32' ? 'i32' : 'f32'}>(x[c0 * s.x + c1 * s.y + c2 * s.z + c3 * s.w]);
+  let source = dot(coords4(index, uniforms.outDims), uniforms.inStrides);
+  result[index] = vec4<${this.dtype === 'int32' ? 'i32' : 'f32'}>(x[source]);
 }
 `;
   }
