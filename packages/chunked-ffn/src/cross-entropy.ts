@@ -8,7 +8,7 @@ function fusedApplies(kernelName: string, logits: tf.Tensor, targets: tf.Tensor)
 
 /**
  * A float32 one-hot, [rows, depth]. Built as int32 and cast: the wasm backend's OneHot kernel
- * returns int32 whatever dtype is asked for, which tfjs then fails to multiply with float32.
+ * ignores the dtype attribute and writes int32 bits into a float32 output (tfjs 4.22).
  */
 export function oneHotFloat(indices: tf.Tensor, depth: number): tf.Tensor {
   return tf.tidy(() => tf.cast(tf.oneHot(indices as tf.Tensor1D, depth), 'float32'));

@@ -20,10 +20,10 @@ export type ReversibleFunction = (
 
 /**
  * A branch's output and its vector-Jacobian product in one call: `value` = branch(x, weights, ctx) and `grads` =
- * the gradients of sum(value · dy) for x, then for each weight in order, each a tensor of its own. The backward recomputes each branch and
- * pulls the gradient through it; by default that is `vjp` over the branch (its forward, then tfjs's backward,
- * which for a branch with a custom gradient that recomputes, such as a chunked feed-forward, runs its forward
- * twice). A branch that can produce both in one pass supplies this.
+ * the gradients of sum(value · dy) for x, then for each weight in order, each a tensor of its own. The backward
+ * recomputes each branch and pulls the gradient through it; by default that is `vjp` over the branch (its forward,
+ * then tfjs's backward, which for a branch with a custom gradient that recomputes, such as a chunked feed-forward,
+ * runs its forward twice). A branch that can produce both in one pass supplies this.
  */
 export type ReversibleBranchVjp = (
   x: tf.Tensor,

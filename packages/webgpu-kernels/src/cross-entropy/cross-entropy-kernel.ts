@@ -35,10 +35,13 @@ function run(kernel: string, inputs: tf.NamedTensorInfoMap, backend: tf.KernelBa
   return out;
 }
 
+const kernelConfig = (kernelName: string, gradient: boolean): tf.KernelConfig => ({
+  kernelName,
+  backendName: 'webgpu',
+  kernelFunc: (({inputs, backend}: KernelArgs) => run(kernelName, inputs, backend, gradient)) as unknown as tf.KernelFunc,
+});
+
 export const crossEntropyKernels: {kernels: tf.KernelConfig[]; gradients: tf.GradConfig[]} = {
-  kernels: [
-    {kernelName: CROSS_ENTROPY_KERNEL, backendName: 'webgpu', kernelFunc: (({inputs, backend}: KernelArgs) => run(CROSS_ENTROPY_KERNEL, inputs, backend, false)) as unknown as tf.KernelFunc},
-    {kernelName: CROSS_ENTROPY_GRAD_KERNEL, backendName: 'webgpu', kernelFunc: (({inputs, backend}: KernelArgs) => run(CROSS_ENTROPY_GRAD_KERNEL, inputs, backend, true)) as unknown as tf.KernelFunc},
-  ],
+  kernels: [kernelConfig(CROSS_ENTROPY_KERNEL, false), kernelConfig(CROSS_ENTROPY_GRAD_KERNEL, true)],
   gradients: [],
 };
