@@ -45,7 +45,7 @@ export class Vec4TileProgram implements WebGPUProgram {
 ${COORDS4_WGSL}
 fn main(index : i32) {
   if (index >= uniforms.vec4s) { return; }
-  let source = dot(coords4(index, uniforms.outDims) % uniforms.inDims, uniforms.inStrides);
+  let source = offset4(coords4(index, uniforms.outDims) % uniforms.inDims, uniforms.inStrides);
   result[index] = ${this.broadcastInner ? `vec4<${type}>(${type}(x[source]))` : `vec4<${type}>(x[source])`};
 }
 `;

@@ -42,7 +42,7 @@ export class PermuteRowsProgram implements WebGPUProgram {
 ${COORDS4_WGSL}
 fn main(index : i32) {
   if (index >= uniforms.vec4s) { return; }
-  let source = dot(coords4(index, uniforms.outDims), uniforms.inStrides);
+  let source = offset4(coords4(index, uniforms.outDims), uniforms.inStrides);
   result[index] = vec4<${this.dtype === 'int32' ? 'i32' : 'f32'}>(x[source]);
 }
 `;
