@@ -3,6 +3,8 @@
  * neighbouring threads: lane l reads the row's vec4s l, l + lanes, ..., so a warp reads contiguous memory, and the
  * lanes add their partial sums through workgroup memory (rowSum). A workgroup holds `rowsPerGroup` rows.
  */
+import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+
 import {largestDivisorAtMost} from './sizes.js';
 
 /** The threads of a workgroup at most. */
@@ -41,4 +43,30 @@ fn rowSum(value : ${type}) -> ${type} {
   return total;
 }
 `;
+}
+
+/**
+ * A program whose output is `rows` rows of `width` floats (vec4 components), each row taken by its lanes: the
+ * workgroup size and dispatch that follow from rowLanes. Subclasses give the inputs, uniforms, key and WGSL.
+ */
+export abstract class RowLanesProgram implements WebGPUProgram {
+  outputShape: number[];
+  dispatchLayout = {x: [0]};
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  outputComponent = 4;
+  protected readonly lanes: RowLanes;
+  abstract shaderKey: string;
+  abstract variableNames: string[];
+  abstract variableComponents: number[];
+  abstract uniforms: string;
+
+  constructor(rows: number, width: number) {
+    this.outputShape = [rows, width];
+    this.lanes = rowLanes(width / 4);
+    this.workgroupSize = [this.lanes.threads, 1, 1];
+    this.dispatch = [Math.ceil(rows / this.lanes.rowsPerGroup), 1, 1];
+  }
+
+  abstract getUserCode(): string;
 }

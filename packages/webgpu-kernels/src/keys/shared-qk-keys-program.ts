@@ -1,7 +1,6 @@
-import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {LENGTH_NORM_EPSILON} from '@reformerjs/lsh-attention';
 
-import {rowLanes, rowSumWgsl, type RowLanes} from '../common/row-lanes.js';
+import {RowLanesProgram, rowSumWgsl} from '../common/row-lanes.js';
 
 /**
  * The shared-QK keys of vectors [vectors, headSize] float32: forward, k = s·q with s = rsqrt(mean(q²) + ε) /
@@ -9,27 +8,18 @@ import {rowLanes, rowSumWgsl, type RowLanes} from '../common/row-lanes.js';
  * the data instead of the reference path's six element-wise ops (and their gradients). A vector is a row of
  * common/row-lanes.ts.
  */
-export class SharedQKKeysProgram implements WebGPUProgram {
-  outputShape: number[];
+export class SharedQKKeysProgram extends RowLanesProgram {
   shaderKey: string;
-  dispatchLayout = {x: [0]};
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
   variableNames: string[];
   variableComponents: number[];
-  outputComponent = 4;
   uniforms = 'vectors : i32,';
-  private readonly rows: RowLanes;
 
   constructor(
     vectors: number,
     private readonly headSize: number,
     private readonly gradient: boolean,
   ) {
-    this.outputShape = [vectors, headSize];
-    this.rows = rowLanes(headSize / 4);
-    this.workgroupSize = [this.rows.threads, 1, 1];
-    this.dispatch = [Math.ceil(vectors / this.rows.rowsPerGroup), 1, 1];
+    super(vectors, headSize);
     this.variableNames = gradient ? ['dKeys', 'queryKey'] : ['queryKey'];
     this.variableComponents = this.variableNames.map(() => 4);
     this.shaderKey = `reformerSharedQKKeys_d${headSize}_${gradient ? 'grad' : 'forward'}`;
@@ -39,7 +29,7 @@ export class SharedQKKeysProgram implements WebGPUProgram {
     const d4 = this.headSize / 4;
     return `
 const D4 = ${d4};
-${rowSumWgsl(this.rows, d4, 'vec2<f32>')}
+${rowSumWgsl(this.lanes, d4, 'vec2<f32>')}
 
 fn main(index : i32) {
   let vector = index / LANES;

@@ -1,6 +1,4 @@
-import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
-
-import {rowLanes, rowSumWgsl, type RowLanes} from '../common/row-lanes.js';
+import {RowLanesProgram, rowSumWgsl, type RowLanes} from '../common/row-lanes.js';
 
 /**
  * WGSL of every layer-norm program: the constants D4 and HIDDEN, rowSum over vec3 sums (common/row-lanes.ts), and
@@ -30,27 +28,18 @@ fn rowMean(row : i32, lane : i32, inside : bool) -> f32 {
  * (the mean; then the centred squares, and for the gradient Σg and Σg·(x − mean)), then the output: one dispatch in
  * place of the reference path's nine (forward) or eleven (gradient) element-wise ops and reductions.
  */
-export class LayerNormProgram implements WebGPUProgram {
-  outputShape: number[];
+export class LayerNormProgram extends RowLanesProgram {
   shaderKey: string;
-  dispatchLayout = {x: [0]};
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
   variableNames: string[];
   variableComponents = [4, 4, 4];
-  outputComponent = 4;
   uniforms = 'rows : i32, eps : f32,';
-  private readonly lanes: RowLanes;
 
   constructor(
     rows: number,
     private readonly hidden: number,
     private readonly gradient: boolean,
   ) {
-    this.outputShape = [rows, hidden];
-    this.lanes = rowLanes(hidden / 4);
-    this.workgroupSize = [this.lanes.threads, 1, 1];
-    this.dispatch = [Math.ceil(rows / this.lanes.rowsPerGroup), 1, 1];
+    super(rows, hidden);
     this.variableNames = gradient ? ['dy', 'x', 'gamma'] : ['x', 'gamma', 'beta'];
     this.shaderKey = `reformerLayerNorm_h${hidden}_${gradient ? 'grad' : 'forward'}`;
   }
