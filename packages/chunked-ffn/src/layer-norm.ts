@@ -25,11 +25,11 @@ export function layerNormParts(x: tf.Tensor, eps: number): LayerNormParts {
   });
 }
 
-/** Whether the fused kernels take these inputs: float32, a last axis that is a multiple of 4, gamma of that size. */
+/** Whether the fused kernels take these inputs: float32, not empty, a last axis that is a multiple of 4, gamma of that size. */
 function fusedApplies(kernelName: string, x: tf.Tensor, gamma: tf.Tensor): boolean {
   const hidden = x.shape[x.rank - 1] ?? 0;
   return (
-    hidden > 0 &&
+    x.size > 0 &&
     hidden % 4 === 0 &&
     x.dtype === 'float32' &&
     gamma.dtype === 'float32' &&

@@ -83,11 +83,15 @@ describe('layer-norm kernels', () => {
     tf.dispose([x, ...list]);
   });
 
-  it('leaves hidden sizes that are not a multiple of 4 to the reference path', async () => {
-    const x = tf.randomNormal([3, 6], 0, 1, 'float32', 12);
-    const {result, programs} = await programsRun(() => layerNorm(x, tf.ones([6]), tf.zeros([6]), 1e-12));
-    expect(programs).not.toContain('reformerLayerNorm');
-    tf.dispose([x, result]);
+  it('leaves hidden sizes that are not a multiple of 4, and empty inputs, to the reference path', async () => {
+    for (const shape of [[3, 6], [0, 8]]) {
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 12);
+      const hidden = shape[1]!;
+      const {result, programs} = await programsRun(() => layerNorm(x, tf.ones([hidden]), tf.zeros([hidden]), 1e-12));
+      expect(programs).not.toContain('reformerLayerNorm');
+      expect(result.shape).toEqual(shape);
+      tf.dispose([x, result]);
+    }
   });
 
   it('rejects what the kernels cannot take, naming the input', () => {
