@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {baselineCells, baselineFor, shortReason, compareWithBaselines, crossovers, depthGrowth, depthOrder, extrapolateMaxLength, fusedPairs} from './report/analysis.js';
 import {makeRow, type Row} from './schema.js';
+import {comparisonTable} from './report/summary.js';
 import {summarize} from './stats.js';
 import {report} from './schema.test.js';
 
@@ -77,6 +78,19 @@ describe('analysis', () => {
       ['lsh-4', 'hf-lsh-4', 3],
       ['full', 'sdpa', 5],
     ]);
+  });
+
+  it('pairs model rows by depth and says which residual stack ours used', () => {
+    const model = (impl: string, layers: number, reversible: boolean, ms: number) => timed(impl, 65536, ms, {kind: 'train-step', batch: 1, layers, reversible});
+    const ours = report([model('model-lsh-1', 2, true, 300), model('model-lsh-1', 12, true, 2000), model('model-lsh-1', 12, false, 1200)]);
+    const theirs = {...report([model('hf-model-lsh-1', 2, true, 100), model('hf-model-lsh-1', 12, true, 400)]), suite: 'hf', backend: 'cuda'};
+    const c = compareWithBaselines([ours], [theirs]);
+    expect(c.map((x) => [x.layers, x.stack, x.theirs_ms, x.ratio])).toEqual([
+      [2, 'reversible', 100, 3],
+      [12, 'reversible', 400, 5],
+      [12, 'residual', 400, 3],
+    ]);
+    expect(comparisonTable(c).split('\n')[3]).toContain('| 65536 | 1 | 12, reversible | fwd |');
   });
 
   it('pairs the fused run with the reference run of the same suite, shape by shape', () => {

@@ -108,7 +108,7 @@ describe('report', () => {
     expect(md).toContain('| ours ÷ theirs | 4K | 16K | 64K |');
     expect(md).toContain('| lsh-4 (fused) ÷ hf-lsh-4 | 2× / — (ours: not timed) | — (hf-lsh-4: not run) / — (ours: not timed) | — (ours: time budget) |');
     expect(md).toContain('| lsh-4 (fused off) ÷ hf-lsh-4 | 20× / — (ours: not timed) |  |  |');
-    expect(md).toContain('| lsh-4 (webgpu, fused) | hf-lsh-4 (cuda) | 4096 | 16 | fwd | 20 ms | 10 ms | 2× |');
-    expect(md).toContain('| lsh-4 (webgpu, fused off) | hf-lsh-4 (cuda) | 4096 | 16 | fwd | 200 ms | 10 ms | 20× |');
+    expect(md).toContain('| lsh-4 (webgpu, fused) | hf-lsh-4 (cuda) | 4096 | 16 | 1 | fwd | 20 ms | 10 ms | 2× |');
+    expect(md).toContain('| lsh-4 (webgpu, fused off) | hf-lsh-4 (cuda) | 4096 | 16 | 1 | fwd | 200 ms | 10 ms | 20× |');
   });
 });

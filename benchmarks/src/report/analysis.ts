@@ -85,6 +85,10 @@ export interface Comparison {
   theirs: string;
   length: number;
   batch: number;
+  /** The model's layers (1 for an attention layer's row). */
+  layers: number;
+  /** Our row's residual stack, where it has one: HF's Reformer is always reversible. */
+  stack: 'reversible' | 'residual' | null;
   mode: Mode;
   ours_ms: number;
   theirs_ms: number;
@@ -127,6 +131,8 @@ export function compareWithBaselines(ours: readonly Report[], theirs: readonly R
             theirs: base,
             length: row.length,
             batch: row.batch,
+            layers: row.layers,
+            stack: row.reversible === null ? null : row.reversible ? 'reversible' : 'residual',
             mode,
             ours_ms: a,
             theirs_ms: b,

@@ -38,7 +38,7 @@ function crossoverLine(c: Crossover): string {
       : c.ratios.length > 0
         ? 'not faster than full attention at any length where both ran'
         : 'no length where both ran';
-  const beyond = c.fullUnavailable.length > 0 ? `; full attention did not run at ${c.fullUnavailable.map((u) => u.length).join(', ')}` : '';
+  const beyond = c.fullUnavailable.length > 0 ? `; full attention did not run at ${[...new Set(c.fullUnavailable.map((u) => u.length))].join(', ')}` : '';
   return `- **${c.impl}**, ${mode}: ${where}${at ? ` (full ÷ LSH time: ${at})` : ''}${beyond}.`;
 }
 
@@ -96,12 +96,12 @@ export function answers(report: Report): string[] {
 export function comparisonTable(rows: readonly Comparison[]): string {
   if (rows.length === 0) return '';
   const lines = [
-    '| ours | theirs | length | batch | mode | ours ms | theirs ms | ours ÷ theirs |',
-    '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |',
+    '| ours | theirs | length | batch | layers | mode | ours ms | theirs ms | ours ÷ theirs |',
+    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
   ];
   for (const c of rows) {
     lines.push(
-      `| ${c.ours} (${c.ours_backend}${c.ours_path ? `, ${c.ours_path}` : ''}) | ${c.theirs} (${c.theirs_backend}) | ${c.length} | ${c.batch} | ${c.mode === 'fwd_ms' ? 'fwd' : 'fwd+bwd'} | ${formatMs(c.ours_ms)} | ${formatMs(c.theirs_ms)} | ${c.ratio}× |`,
+      `| ${c.ours} (${c.ours_backend}${c.ours_path ? `, ${c.ours_path}` : ''}) | ${c.theirs} (${c.theirs_backend}) | ${c.length} | ${c.batch} | ${c.stack ? `${c.layers}, ${c.stack}` : c.layers} | ${c.mode === 'fwd_ms' ? 'fwd' : 'fwd+bwd'} | ${formatMs(c.ours_ms)} | ${formatMs(c.theirs_ms)} | ${c.ratio}× |`,
     );
   }
   return lines.join('\n');
