@@ -36,14 +36,26 @@ export abstract class ChunkProgram implements WebGPUProgram {
 }
 
 /**
+ * How a program indexes its key and value tiles. 'rows': an array of rows, read as tileKey[j][d]; Dawn's robustness
+ * clamps each index of a workgroup array, and with the row index clamped once, the vec4s of a row are fixed offsets
+ * from it. 'flat': one array, read as tileKey[j * D4 + d], each read clamped on its own. On the H200 (driver
+ * 580.159) the forward's machine code went from 2903 to 2319 instructions and 253 to 211 registers with rows (232
+ * clamps and 288 shifts of its 8-key block were index arithmetic), and took 1.84–2.03 ms against 2.29 ms in four
+ * alternating runs; the query-gradient program, read the same way, took 6.75–6.82 ms against 6.23–6.29 ms flat
+ * (benchmarks/results/h200-webgpu/RUN-NOTES.md, session 6).
+ */
+export type TileIndexing = 'rows' | 'flat';
+
+/**
  * Workgroup tiles of keys and values, and `stageKeys`, which fills them with tile `tile` of key chunk `keyChunk`
  * (positions and validity first, then the vectors read by position). Call it from workgroup-uniform control flow.
  */
-export function keyTileSnippet(l: ChunkLayout): string {
-  const tileVec4s = l.tileRows * (l.headSize / 4);
+export function keyTileSnippet(l: ChunkLayout, indexing: TileIndexing): string {
+  const tile = indexing === 'rows' ? 'array<array<vec4<f32>, D4>, TILE>' : `array<vec4<f32>, ${l.tileRows * (l.headSize / 4)}>`;
+  const at = indexing === 'rows' ? '[e / D4][e % D4]' : '[e]';
   return `
-var<workgroup> tileKey : array<vec4<f32>, ${tileVec4s}>;
-var<workgroup> tileValue : array<vec4<f32>, ${tileVec4s}>;
+var<workgroup> tileKey : ${tile};
+var<workgroup> tileValue : ${tile};
 var<workgroup> tilePosition : array<i32, TILE>;
 var<workgroup> tileValid : array<u32, TILE>;
 
@@ -58,8 +70,8 @@ fn stageKeys(row : i32, keyChunk : i32, tile : i32, t : i32) {
   workgroupBarrier();
   for (var e = t; e < TILE * D4; e += THREADS) {
     let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
-    tileKey[e] = key[source];
-    tileValue[e] = value[source];
+    tileKey${at} = key[source];
+    tileValue${at} = value[source];
   }
   workgroupBarrier();
 }

@@ -21,7 +21,7 @@ export class ChunkAttentionForwardProgram extends ChunkProgram {
   getUserCode(): string {
     return `
 ${chunkPrelude(this.layout)}
-${keyTileSnippet(this.layout)}
+${keyTileSnippet(this.layout, 'rows')}
 
 fn main(_globalIndex : i32) {
   let group = uniformGroupIndex();
@@ -55,7 +55,7 @@ fn main(_globalIndex : i32) {
         for (var b = 0; b < BLOCK; b++) {
           let j = j0 + b;
           var dotQK = 0.0;
-          for (var d = 0; d < DL; d++) { dotQK += dot(q[d], tileKey[j * D4 + lane + d]); }
+          for (var d = 0; d < DL; d++) { dotQK += dot(q[d], tileKey[j][lane + d]); }
           logits[b] = maskedLogit(laneSum(dotQK), queryPosition, tilePosition[j], tileValid[j] != 0u);
           blockMax = max(blockMax, logits[b]);
         }
@@ -67,7 +67,7 @@ fn main(_globalIndex : i32) {
           let weight = exp(logits[b] - newMax);
           runSum += weight;
           let j = j0 + b;
-          for (var d = 0; d < DL; d++) { acc[d] += weight * tileValue[j * D4 + lane + d]; }
+          for (var d = 0; d < DL; d++) { acc[d] += weight * tileValue[j][lane + d]; }
         }
         runMax = newMax;
       }

@@ -28,7 +28,7 @@ export class ChunkAttentionQueryGradProgram extends ChunkProgram {
     const record = this.layout.headSize / 4 + (this.storeScores ? storedScoresFloats(this.layout) / 4 : 0);
     return `
 ${chunkPrelude(this.layout)}
-${keyTileSnippet(this.layout)}
+${keyTileSnippet(this.layout, 'flat')}
 
 fn main(_globalIndex : i32) {
   let group = uniformGroupIndex();
