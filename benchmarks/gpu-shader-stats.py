@@ -55,7 +55,7 @@ def instruction_stats(sass: str) -> dict:
         if m:
             ops[m.group(1)] += 1
     registers = [int(r) for r in re.findall(r"\bR(\d+)\b", sass)]
-    return {"registers": max(registers) + 1 if registers else 0, "instructions": sum(ops.values()), **{op: ops[op] for op in COUNTED}}
+    return {"registers": max(registers) + 1 if registers else 0, "instructions": sum(ops.values()), **{op: ops[op] for op in COUNTED}, "ops": ops}
 
 
 def main() -> int:
@@ -65,6 +65,7 @@ def main() -> int:
     p.add_argument("--nvdisasm", default="/usr/local/cuda/bin/nvdisasm")
     p.add_argument("--arch", default="SM90", help="nvdisasm -b architecture (SM90: Hopper)")
     p.add_argument("--min-instructions", type=int, default=150, help="leave out smaller pipelines (copies, element-wise ops)")
+    p.add_argument("--top", type=int, default=0, help="also list each pipeline's N most frequent opcodes")
     args = p.parse_args()
 
     files = glob.glob(os.path.join(args.cache, "**", "*.bin"), recursive=True)
@@ -91,7 +92,10 @@ def main() -> int:
     columns = ["registers", "instructions", *COUNTED]
     print("  ".join(f"{c:>12}" if c == "instructions" else f"{c:>9}" for c in columns))
     for r in sorted(rows, key=lambda r: -r["instructions"]):
-        print("  ".join(f"{r[c]:>12}" if c == "instructions" else f"{r[c]:>9}" for c in columns))
+        line = "  ".join(f"{r[c]:>12}" if c == "instructions" else f"{r[c]:>9}" for c in columns)
+        if args.top:
+            line += "  " + " ".join(f"{op}:{n}" for op, n in r["ops"].most_common(args.top))
+        print(line)
     return 0
 
 
