@@ -13,7 +13,9 @@ import * as tf from '@tensorflow/tfjs-core';
  * tfjs flag: let the chunk programs split each row over 2 or 4 subgroup lanes where the device has subgroups
  * (default false). Off by default because it measured slower on the H200 (LSH-4, 64K tokens, 4 heads of 64:
  * attention forward 5.2 ms against 2.4 ms with one thread per row, backward 16.5 against 9.9 ms; see
- * benchmarks/results/h200-webgpu/RUN-NOTES.md): the programs are bound by latency, not registers.
+ * benchmarks/results/h200-webgpu/RUN-NOTES.md). Lanes halve a thread's registers (126 against 253 for the forward
+ * with 2 lanes, which doubles the resident warps) but add shuffles and repeat the softmax per lane, and the
+ * programs are bound by the instructions they issue: 2.75 against 2.29 ms (session 6).
  */
 export const SUBGROUPS_FLAG = 'REFORMERJS_WEBGPU_SUBGROUPS';
 tf.env().registerFlag(SUBGROUPS_FLAG, () => false);
