@@ -59,9 +59,10 @@ function lanesFor(vec4s: number, maxLanes: number): number {
 const TILE_ROWS = 16;
 
 /**
- * Logits per register block of the forward, between two rescalings of the running sums. Fewer registers per thread
- * let more workgroups stay resident: on the H200 (as above) blocks of 16 / 8 / 4 took 2.49–2.62 / 2.16–2.23 / 2.16 ms
- * forward in the same device commands (RUN-NOTES.md, session 5).
+ * Logits per register block of the forward, between two rescalings of the running sums. On the H200 (as above)
+ * blocks of 16 / 8 / 4 took 2.49–2.62 / 2.16–2.23 / 2.16 ms forward in the same device commands (RUN-NOTES.md,
+ * session 5); with 8 the compiled forward already holds 211 registers per thread (benchmarks/gpu-shader-stats.py,
+ * session 6).
  */
 const MAX_BLOCK_ROWS = 8;
 
