@@ -40,7 +40,7 @@ export abstract class ChunkProgram implements WebGPUProgram {
  * clamps each index of a workgroup array, and with the row index clamped once, the vec4s of a row are fixed offsets
  * from it. 'flat': one array, read as tileKey[j * D4 + d], each read clamped on its own. On the H200 (driver
  * 580.159) the forward's machine code went from 2903 to 2319 instructions and 253 to 211 registers with rows (232
- * clamps and 288 shifts of its 8-key block were index arithmetic), and took 1.90–2.03 ms against 2.29 ms in four
+ * clamps and 288 shifts had been index arithmetic), and took 1.90–2.03 ms against 2.29 ms in four
  * alternating runs; the query-gradient program, read the same way, took 6.75–6.82 ms against 6.23–6.29 ms flat
  * (benchmarks/results/h200-webgpu/RUN-NOTES.md, session 6).
  */
