@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {parseArgs} from '../args.js';
-import {kernelTable, kernelTotals, runProfile} from './profile.js';
+import {kernelTable, kernelTotals, programTotals, runProfile} from './profile.js';
 
 describe('kernelTotals and kernelTable', () => {
   it('sums the kernels by name, most time first, with up to three distinct input shapes', () => {
@@ -16,6 +16,21 @@ describe('kernelTotals and kernelTable', () => {
       {name: 'Add', ms: 0.75, calls: 3, shapes: ['[[2],[2]]', '[[4],[]]']},
     ]);
     expect(kernelTable(totals, 1).split('\n')).toEqual(['kernel    ms  calls  input shapes', '------  ----  -----', 'MatMul  2.00      1  [[2,3],[3,4]]']);
+  });
+});
+
+describe('programTotals', () => {
+  it("sums the programs of kernels that ran several by kernel and program, and skips other kernels' info", () => {
+    const kernels = [
+      {name: 'Grad', inputShapes: [], kernelTimeMs: 3, extraInfo: 'QueryGrad: 2, RoundSum: 1'},
+      {name: 'Grad', inputShapes: [], kernelTimeMs: 1.5, extraInfo: 'QueryGrad: 1, RoundSum: 0.5'},
+      {name: 'BatchMatMul', inputShapes: [], kernelTimeMs: 4, extraInfo: 'MatMulProgram: 4'},
+      {name: 'Add', inputShapes: [], kernelTimeMs: 0.1, extraInfo: ''},
+    ];
+    expect(programTotals(kernels)).toEqual([
+      {name: 'Grad > QueryGrad', ms: 3, calls: 2, shapes: []},
+      {name: 'Grad > RoundSum', ms: 1.5, calls: 2, shapes: []},
+    ]);
   });
 });
 

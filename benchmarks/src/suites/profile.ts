@@ -19,8 +19,20 @@ export interface KernelTotal {
   shapes: string[];
 }
 
-/** What kernelTotals reads of tf.profile's kernel records. */
-export type ProfiledKernel = {name: string; inputShapes: number[][]; kernelTimeMs: number | {error: string}};
+/**
+ * What kernelTotals and programTotals read of tf.profile's kernel records. On webgpu, `extraInfo` lists the GPU
+ * programs the kernel ran with their times, "ProgramClass: ms, ProgramClass: ms"; other backends leave it empty.
+ */
+export type ProfiledKernel = {name: string; inputShapes: number[][]; kernelTimeMs: number | {error: string}; extraInfo?: unknown};
+
+/** The (program, ms) pairs of a webgpu kernel's extraInfo; none where it is not that list. */
+function programTimes(info: unknown): Array<{name: string; ms: number}> {
+  if (typeof info !== 'string' || info === '') return [];
+  return info.split(', ').flatMap((entry) => {
+    const match = /^(.+): ([\d.eE+-]+)$/.exec(entry);
+    return match ? [{name: match[1]!, ms: Number(match[2])}] : [];
+  });
+}
 
 /** The kernels summed by name, most time first. A kernel whose time is an error counts as 0 ms. */
 export function kernelTotals(kernels: readonly ProfiledKernel[]): KernelTotal[] {
@@ -32,6 +44,27 @@ export function kernelTotals(kernels: readonly ProfiledKernel[]): KernelTotal[] 
     const shapes: string = JSON.stringify(k.inputShapes);
     if (total.shapes.length < 3 && !total.shapes.includes(shapes)) total.shapes.push(shapes);
     byName.set(k.name, total);
+  }
+  return [...byName.values()].sort((a, b) => b.ms - a.ms || a.name.localeCompare(b.name));
+}
+
+/**
+ * The GPU programs of kernels that ran more than one program in a call (the fused kernels' passes), summed by
+ * kernel and program name, most time first: where a kernel's time goes. Empty where the backend gives no
+ * per-program times.
+ */
+export function programTotals(kernels: readonly ProfiledKernel[]): KernelTotal[] {
+  const byName = new Map<string, KernelTotal>();
+  for (const k of kernels) {
+    const programs = programTimes(k.extraInfo);
+    if (programs.length < 2) continue;
+    for (const program of programs) {
+      const name = `${k.name} > ${program.name}`;
+      const total = byName.get(name) ?? {name, ms: 0, calls: 0, shapes: []};
+      total.ms += program.ms;
+      total.calls++;
+      byName.set(name, total);
+    }
   }
   return [...byName.values()].sort((a, b) => b.ms - a.ms || a.name.localeCompare(b.name));
 }
@@ -78,6 +111,15 @@ export async function runProfile(ctx: Pick<BackendContext, 'name' | 'software' |
     const sum = totals.reduce((s, t) => s + t.ms, 0);
     log(`one run under tf.profile: ${info.kernels.length} kernels, ${sum.toFixed(1)} ms in all${ctx.asynchronous ? ' (GPU time)' : ''}`);
     log(kernelTable(totals, TOP));
+    const programs = programTotals(info.kernels as ProfiledKernel[]);
+    if (programs.length > 0) {
+      log('programs of the kernels that ran several (GPU time per program):');
+      log(renderText(programs, [
+        {title: 'kernel > program', cell: (t) => t.name},
+        {title: 'ms', cell: (t) => t.ms.toFixed(2), right: true},
+        {title: 'runs', cell: (t) => String(t.calls), right: true},
+      ]));
+    }
   } finally {
     model?.dispose();
     layer?.dispose();
