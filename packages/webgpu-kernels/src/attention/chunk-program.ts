@@ -47,8 +47,11 @@ export abstract class ChunkProgram implements WebGPUProgram {
 export type TileIndexing = 'rows' | 'flat';
 
 /**
- * Workgroup tiles of keys and values, and `stageKeys`, which fills them with tile `tile` of key chunk `keyChunk`
- * (positions and validity first, then the vectors read by position). Call it from workgroup-uniform control flow.
+ * Workgroup tiles of keys and values; `stageKeyChunk`, which reads the positions and validity of key chunk
+ * `keyChunk` (all of it: one round of dependent global reads per chunk rather than per tile, which took the
+ * query-gradient program from 3.15 to 3.01–3.08 ms on the H200, RUN-NOTES.md session 7); and `stageKeys`, which
+ * fills the tiles with keys tile..tile+TILE of that chunk, read by position. Call them from workgroup-uniform
+ * control flow, stageKeyChunk before the chunk's first stageKeys.
  */
 export function keyTileSnippet(l: ChunkLayout, indexing: TileIndexing): string {
   const tile = indexing === 'rows' ? 'array<array<vec4<f32>, D4>, TILE>' : `array<vec4<f32>, ${l.tileRows * (l.headSize / 4)}>`;
@@ -56,20 +59,23 @@ export function keyTileSnippet(l: ChunkLayout, indexing: TileIndexing): string {
   return `
 var<workgroup> tileKey : ${tile};
 var<workgroup> tileValue : ${tile};
-var<workgroup> tilePosition : array<i32, TILE>;
-var<workgroup> tileValid : array<u32, TILE>;
+var<workgroup> chunkPosition : array<i32, CHUNK>;
+var<workgroup> chunkValid : array<u32, CHUNK>;
 
-fn stageKeys(row : i32, keyChunk : i32, tile : i32, t : i32) {
+fn stageKeyChunk(row : i32, keyChunk : i32, t : i32) {
+  workgroupBarrier();
+  for (var e = t; e < CHUNK; e += THREADS) {
+    let position = slotPosition(row, keyChunk * CHUNK + e);
+    chunkPosition[e] = position;
+    chunkValid[e] = select(0u, 1u, isValidKey(row, position));
+  }
+}
+
+fn stageKeys(row : i32, tile : i32, t : i32) {
   let p = uniforms.paddedLength;
   workgroupBarrier();
-  if (t < TILE) {
-    let position = slotPosition(row, keyChunk * CHUNK + tile + t);
-    tilePosition[t] = position;
-    tileValid[t] = select(0u, 1u, isValidKey(row, position));
-  }
-  workgroupBarrier();
   for (var e = t; e < TILE * D4; e += THREADS) {
-    let source = (row * p + tilePosition[e / D4]) * D4 + e % D4;
+    let source = (row * p + chunkPosition[tile + e / D4]) * D4 + e % D4;
     tileKey${at} = key[source];
     tileValue${at} = value[source];
   }
@@ -79,29 +85,25 @@ fn stageKeys(row : i32, keyChunk : i32, tile : i32, t : i32) {
 }
 
 /**
- * What the key-major backward programs share: workgroup tiles of queries and output gradients (and with `stats`,
- * the queries' RowStatsProgram numbers), `skipQueryChunk`, and `stageQueries`, which fills the tiles with tile `tile`
- * of query chunk `queryChunk` read by position. Call it from workgroup-uniform control flow.
+ * The key-major backward's workgroup tiles of queries, output gradients and the queries' RowStatsProgram numbers,
+ * and `stageQueries`, which fills them with tile `tile` of query chunk `queryChunk` read by position. Call it from
+ * workgroup-uniform control flow.
  */
-export function queryTileSnippet(l: ChunkLayout, withStats: boolean): string {
+export function queryTileSnippet(l: ChunkLayout): string {
   const tileVec4s = l.tileRows * (l.headSize / 4);
   return `
 var<workgroup> tileQuery : array<vec4<f32>, ${tileVec4s}>;
 var<workgroup> tileDOut : array<vec4<f32>, ${tileVec4s}>;
 var<workgroup> tilePosition : array<i32, TILE>;
-${withStats ? 'var<workgroup> tileStats : array<vec4<f32>, TILE>;' : ''}
-
-// In sequence order a causal key chunk is seen by no earlier query chunk: skip it (a workgroup-uniform test).
-fn skipQueryChunk(keyChunk : i32, queryChunk : i32) -> bool {
-  return CAUSAL && SEQUENCE_ORDER && keyChunk > queryChunk;
-}
+var<workgroup> tileStats : array<vec4<f32>, TILE>;
 
 fn stageQueries(row : i32, queryChunk : i32, tile : i32, t : i32) {
   let p = uniforms.paddedLength;
   workgroupBarrier();
   if (t < TILE) {
     let position = slotPosition(row, queryChunk * CHUNK + tile + t);
-    tilePosition[t] = position;${withStats ? '\n    tileStats[t] = rowStats[row * p + position];' : ''}
+    tilePosition[t] = position;
+    tileStats[t] = rowStats[row * p + position];
   }
   workgroupBarrier();
   for (var e = t; e < TILE * D4; e += THREADS) {

@@ -47,8 +47,9 @@ fn main(_globalIndex : i32) {
   for (var w = 0; w < WINDOW; w++) {
     let keyChunk = wrapChunk(chunk + w - BEFORE);
     if (skipKeyChunk(chunk, keyChunk)) { continue; }
+    stageKeyChunk(row, keyChunk, t);
     for (var tile = 0; tile < CHUNK; tile += TILE) {
-      stageKeys(row, keyChunk, tile, t);
+      stageKeys(row, tile, t);
       for (var j0 = 0; j0 < TILE; j0 += BLOCK) {
         var logits : array<f32, BLOCK>;
         var blockMax = -3.0e38;
@@ -56,7 +57,7 @@ fn main(_globalIndex : i32) {
           let j = j0 + b;
           var dotQK = 0.0;
           for (var d = 0; d < DL; d++) { dotQK += dot(q[d], tileKey[j][lane + d]); }
-          logits[b] = maskedLogit(laneSum(dotQK), queryPosition, tilePosition[j], tileValid[j] != 0u);
+          logits[b] = maskedLogit(laneSum(dotQK), queryPosition, chunkPosition[tile + j], chunkValid[tile + j] != 0u);
           blockMax = max(blockMax, logits[b]);
         }
         let newMax = max(runMax, blockMax);

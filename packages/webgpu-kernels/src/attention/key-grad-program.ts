@@ -19,7 +19,7 @@ export class ChunkAttentionKeyGradProgram extends ChunkProgram {
   getUserCode(): string {
     return `
 ${chunkPrelude(this.layout)}
-${queryTileSnippet(this.layout, true)}
+${queryTileSnippet(this.layout)}
 
 fn main(_globalIndex : i32) {
   let group = uniformGroupIndex();

@@ -35,6 +35,11 @@ export type ChunkLayout = {
   /** Keys of a block of the query-gradient program (their dS first, then their dq products): divides tileRows. */
   gradBlockRows: number;
   /**
+   * Queries the key-major program from stored scores stages at a time (their vectors and their scores for the
+   * chunk's keys): divides chunkLength.
+   */
+  scoreTileRows: number;
+  /**
    * Threads per query (or key) row: 1, or 2 or 4 on a device with subgroups, each holding headSize / lanes of
    * the row's vectors and adding its partial dot products with its neighbours' through subgroup shuffles. Fewer
    * registers per thread (a key-major backward thread holds four vectors), more threads per workgroup; measured
@@ -87,6 +92,12 @@ export function chunkLayout(
   const [batch, heads, length, headSize] = shape as [number, number, number, number];
   const bytesPerRow = 2 * headSize * 4 + 3 * 4;
   const tileRows = largestDivisorAtMost(attrs.chunkLength, Math.min(TILE_ROWS, device.workgroupStorageBytes / 2 / bytesPerRow));
+  // A staged query of the key-major program from scores: its vector and output gradient and a (P, dS) pair per key
+  // of the chunk; beside the tile, the positions of a query chunk. Its workgroups are larger
+  // (keyGradFromScoresThreads): the tile may take all the memory.
+  const scoreBytesPerRow = 2 * headSize * 4 + 2 * attrs.chunkLength * 4;
+  const scoreTileBytes = device.workgroupStorageBytes - 4 * attrs.chunkLength;
+  const scoreTileRows = largestDivisorAtMost(attrs.chunkLength, Math.min(TILE_ROWS, scoreTileBytes / scoreBytesPerRow));
   return {
     batch,
     heads,
@@ -103,6 +114,7 @@ export function chunkLayout(
     tileRows,
     blockRows: largestDivisorAtMost(tileRows, MAX_BLOCK_ROWS),
     gradBlockRows: largestDivisorAtMost(tileRows, MAX_GRAD_BLOCK_ROWS),
+    scoreTileRows,
     lanes: lanesFor(headSize / 4, device.maxLanes),
   };
 }
@@ -112,12 +124,12 @@ const MAX_STORED_WINDOW = 4;
 
 /**
  * Whether the backward stores scores: the query-major program writes (P_ij, dS_ij) for its window keys and the
- * key-major one reads them (no second pass of dot products; its thread holds dk and dv only). Small windows only
- * (LSH, local attention: the stores are [P, window · chunk] pairs, [P, P] for full attention), one thread per row,
- * and keys paired two per vec4 within a tile.
+ * key-major one reads them (no second pass of dot products). Small windows only (LSH, local attention: the stores
+ * are [P, window · chunk] pairs, [P, P] for full attention), one thread per row, keys paired two per vec4 within a
+ * tile, and chunks of whole blocks of four keys (ChunkAttentionKeyGradFromScoresProgram).
  */
 export function storesScores(l: ChunkLayout): boolean {
-  return l.lanes === 1 && l.before + 1 + l.after <= MAX_STORED_WINDOW && l.tileRows % 2 === 0;
+  return l.lanes === 1 && l.before + 1 + l.after <= MAX_STORED_WINDOW && l.tileRows % 2 === 0 && l.chunkLength % 4 === 0;
 }
 
 /** Floats of stored scores per query: a (P, dS) pair for each key of its window. */
@@ -137,6 +149,7 @@ export function layoutKey(l: ChunkLayout): string {
     `t${l.tileRows}`,
     `b${l.blockRows}`,
     `g${l.gradBlockRows}`,
+    `s${l.scoreTileRows}`,
     `l${l.lanes}`,
     l.causal ? 'causal' : 'bidi',
     l.selfMask ? 'self' : 'noself',
@@ -245,8 +258,13 @@ fn wrapChunk(c : i32) -> i32 {
   return ((c % n) + n) % n;
 }
 
-// In sequence order a causal query chunk sees no later chunk at all: skip it (a workgroup-uniform test).
+// In sequence order a causal query chunk sees no later chunk at all, and a key chunk is seen by no earlier query
+// chunk: skip them (workgroup-uniform tests).
 fn skipKeyChunk(queryChunk : i32, keyChunk : i32) -> bool {
+  return CAUSAL && SEQUENCE_ORDER && keyChunk > queryChunk;
+}
+
+fn skipQueryChunk(keyChunk : i32, queryChunk : i32) -> bool {
   return CAUSAL && SEQUENCE_ORDER && keyChunk > queryChunk;
 }
 

@@ -60,14 +60,15 @@ fn main(_globalIndex : i32) {
   for (var w = 0; w < WINDOW; w++) {
     let keyChunk = wrapChunk(chunk + w - BEFORE);
     if (skipKeyChunk(chunk, keyChunk)) { continue; }
+    stageKeyChunk(row, keyChunk, t);
     for (var tile = 0; tile < CHUNK; tile += TILE) {
-      stageKeys(row, keyChunk, tile, t);
+      stageKeys(row, tile, t);
       for (var j0 = 0; j0 < TILE; j0 += GRAD_BLOCK) {
         var dLogits : array<f32, GRAD_BLOCK>;
         for (var b = 0; b < GRAD_BLOCK; b++) {
           let j = j0 + b;
-          let keyPosition = tilePosition[j];
-          let keyValid = tileValid[j] != 0u;
+          let keyPosition = chunkPosition[tile + j];
+          let keyValid = chunkValid[tile + j] != 0u;
           var partial = vec2<f32>(0.0);
           for (var d = 0; d < DL; d++) {
             partial += vec2<f32>(dot(q[d], tileKey[j * D4 + lane + d]), dot(dOut[d], tileValue[j * D4 + lane + d]));

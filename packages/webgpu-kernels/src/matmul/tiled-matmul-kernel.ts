@@ -14,7 +14,7 @@ import {storedAsDeclared} from '../common/float-storage.js';
 import {intUniforms, withShape} from '../common/workgroup.js';
 import {wrapWebGPUKernels, type WebGPUKernel} from '../common/wrap-kernel.js';
 import {SliceSumProgram} from './slice-sum-program.js';
-import {MATMUL_STEP, MATMUL_TILE, TiledMatMulProgram, type OperandLayout} from './tiled-matmul-program.js';
+import {MATMUL_STEP, MATMUL_TILE_M, MATMUL_TILE_N, TiledMatMulProgram, type OperandLayout} from './tiled-matmul-program.js';
 
 /** Workgroups a split aims for: a few per compute unit of a large GPU. */
 const TARGET_WORKGROUPS = 512;
@@ -23,7 +23,7 @@ const MIN_SLICE = 512;
 /** Rows from which a product counts as tall: M (or K, for Aᵀ B) at least this and 8 times the other sizes. */
 const TALL_ROWS = 8192;
 
-const tiles = (m: number, n: number) => Math.ceil(m / MATMUL_TILE) * Math.ceil(n / MATMUL_TILE);
+const tiles = (m: number, n: number) => Math.ceil(m / MATMUL_TILE_M) * Math.ceil(n / MATMUL_TILE_N);
 
 /** The number of slices of K for an [M, N] output, or 1 where splitting would not pay. */
 export function splitKSlices(k: number, m: number, n: number): number {
@@ -61,7 +61,7 @@ function tiledMatMul(tfjsMatMul: WebGPUKernel): WebGPUKernel {
     if (plan === undefined) return tfjsMatMul(args);
     const {m, n, k, slices, layouts} = plan;
     const sliceLength = Math.ceil(k / slices / MATMUL_STEP) * MATMUL_STEP;
-    const [tilesM, tilesN] = [Math.ceil(m / MATMUL_TILE), Math.ceil(n / MATMUL_TILE)];
+    const [tilesM, tilesN] = [Math.ceil(m / MATMUL_TILE_M), Math.ceil(n / MATMUL_TILE_N)];
     const flatA = withShape(a, layouts.a === 'kr' ? [k, m] : [m, k]);
     const flatB = withShape(b, layouts.b === 'kr' ? [k, n] : [n, k]);
     const uniforms = intUniforms(m / 4, n / 4, k, Math.floor(k / 4), sliceLength, tilesM, tilesN, slices * tilesM * tilesN);
