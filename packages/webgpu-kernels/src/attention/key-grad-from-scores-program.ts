@@ -7,7 +7,8 @@ const MAX_THREADS = 256;
 
 /**
  * The threads of ChunkAttentionKeyGradFromScoresProgram's workgroup: `keyBlocks` blocks of four keys (the chunk's)
- * times `dimGroups` groups of a row's vec4s, each thread holding `dimVec4s` of them (dimGroups · dimVec4s = headSize / 4).
+ * times `dimGroups` groups of a row's vec4s, each thread holding `dimVec4s` of them (dimGroups · dimVec4s =
+ * headSize / 4).
  */
 export function keyGradFromScoresThreads(l: ChunkLayout): {keyBlocks: number; dimGroups: number; dimVec4s: number} {
   const keyBlocks = l.chunkLength / 4;
@@ -25,10 +26,10 @@ export function keyGradFromScoresThreads(l: ChunkLayout): {keyBlocks: number; di
  * staged in workgroup memory (its vectors, and its scores for the chunk's keys) gives each thread two vec4 reads of
  * scores and two of vectors per eight vec4 multiply-adds. A query chunk's positions are read once; each tile's
  * global reads are issued into registers before the previous tile is used, so that they are in flight meanwhile.
- * On the H200 (LSH-4 at 64K tokens; benchmarks/results/h200-webgpu/RUN-NOTES.md, session 7) this took 1.57 ms; the
- * same blocks staged without the early reads 2.10–2.16 ms; one thread per key holding its whole dk and dv (the
- * program before), a vec4 read per multiply-add at 240 registers (8 warps per SM), 2.75–2.88 ms. The masks were
- * applied where the scores were made (dS and P are zero for masked pairs).
+ * On the H200 (LSH-4 at 64K tokens; benchmarks/results/h200-webgpu/RUN-NOTES.md, session 7) this took
+ * 1.57–1.64 ms; the same blocks staged without the early reads 2.10–2.16 ms; one thread per key holding its whole
+ * dk and dv (the program before), a vec4 read per multiply-add at 240 registers (8 warps per SM), 2.75–2.88 ms.
+ * The masks were applied where the scores were made (dS and P are zero for masked pairs).
  *
  * Output: float32 [rows, rounds, P, 2 * headSize] in sequence order: dk then dv per (round, position);
  * RoundSumProgram adds the rounds.
@@ -54,7 +55,8 @@ const QTILE = ${this.layout.scoreTileRows};
 const SCORE_VEC4S = CHUNK / 2; // a query's (P, dS) pairs for the chunk's keys, two keys per vec4
 const RECORD = ${this.layout.headSize / 4 + storedScoresFloats(this.layout) / 4}; // vec4s of a query's record
 
-const QUERY_LOADS = ${Math.ceil((this.layout.scoreTileRows * this.layout.headSize) / 4 / (keyBlocks * dimGroups))}; // per thread and tile
+// vec4s each thread reads per tile
+const QUERY_LOADS = ${Math.ceil((this.layout.scoreTileRows * this.layout.headSize) / 4 / (keyBlocks * dimGroups))};
 const SCORE_LOADS = ${Math.ceil((this.layout.scoreTileRows * this.layout.chunkLength) / 2 / (keyBlocks * dimGroups))};
 
 var<workgroup> chunkPosition : array<i32, CHUNK>; // the positions of the query chunk's slots

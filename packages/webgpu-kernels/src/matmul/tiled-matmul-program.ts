@@ -5,8 +5,9 @@ import {linearDispatch, WORKGROUP_INDEX_WGSL} from '../common/workgroup.js';
 /**
  * vec4s of output rows (RM) and of output columns (RN) per thread of a 16 × 16 workgroup, whose tile is
  * 64·RM × 64·RN: each step of k reads RM + RN vec4s of workgroup memory for 16·RM·RN multiply-adds. On the H200
- * the nine matmuls of an LSH layer at 64K tokens took 2.42–2.62 ms with 2 × 1 against 2.62–3.01 ms with 1 × 1 in
- * two device commands; 2 × 2 took 3.28 ms (benchmarks/results/h200-webgpu/RUN-NOTES.md, session 7).
+ * the nine matmuls of an LSH layer at 64K tokens took 2.42–2.62 ms (median 2.56, 5 runs) with 2 × 1 against
+ * 2.49–3.01 ms (median 2.76, 10 runs) with 1 × 1, alternating in two device commands; 2 × 2 took 3.28 ms and
+ * 4 × 1 3.15–3.28 ms (benchmarks/results/h200-webgpu/RUN-NOTES.md, session 7).
  */
 export const MATMUL_RM = 2;
 export const MATMUL_RN = 1;
@@ -50,9 +51,9 @@ function stageOperand(name: string, source: string, layout: OperandLayout, r4: s
 
 /**
  * C = op(A) op(B) for float32 matrices whose rows are vec4s, with the shared dimension K cut into `slices`: one
- * workgroup per (slice, TILE_M × TILE_N output tile), 4·RM × 4·RN outputs per thread, A's and B's rows staged 16 k at a time,
- * each slice's partial product written to [slices, M, N] (SliceSumProgram adds the slices; one slice is the
- * product). Every layout constant is in the shaderKey.
+ * workgroup per (slice, TILE_M × TILE_N output tile), 4·RM × 4·RN outputs per thread, A's and B's rows staged 16 k
+ * at a time, each slice's partial product written to [slices, M, N] (SliceSumProgram adds the slices; one slice is
+ * the product). Every layout constant is in the shaderKey.
  */
 export class TiledMatMulProgram implements WebGPUProgram {
   outputShape: number[];
