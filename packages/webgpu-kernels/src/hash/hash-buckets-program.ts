@@ -16,10 +16,20 @@ export type HashBucketsSpec = {
 /** Positions per workgroup: 64 lanes × 2 positions each. */
 export const HASH_TILE_POSITIONS = 128;
 const LANES = 64;
-// Column groups (threads per position pair), columns per thread and chunk (two vec4s), rotation rows per tile.
+// Column groups (threads per position pair), rotation rows per tile.
 const COLUMN_GROUPS = 4;
-const COLUMNS_PER_THREAD = 8;
 const K_TILE = 16;
+/** The most vec4s of rotation columns a thread accumulates per sweep. */
+const MAX_COLUMN_VEC4S = 4;
+
+/**
+ * vec4s of rotation columns per thread and sweep: enough for one sweep over a round's columns where that takes at
+ * most MAX_COLUMN_VEC4S, so that the positions are staged and multiplied once rather than once per sweep (48
+ * columns, buckets factored 32 × 64: three vec4s, one sweep).
+ */
+export function columnVec4s(halfRotation: number): number {
+  return Math.min(MAX_COLUMN_VEC4S, Math.max(1, Math.ceil(halfRotation / (COLUMN_GROUPS * 4))));
+}
 
 /**
  * Angular LSH buckets in one pass: for each (batch, head, round) and position t,
@@ -28,9 +38,10 @@ const K_TILE = 16;
  * bucketsPerRound. Output int32 [batch, heads, numHashes, length].
  *
  * A workgroup (256 threads) takes 128 positions of one (batch, head, round). Thread (lane, group) owns positions
- * lane and lane + 64 and 8 consecutive columns of every 32-column chunk of the rotation (all factors' columns in
- * one sweep), so each k step is 2 × 8 fma per 2 vec4 and 2 / 4 vec4 shared loads. Position rows (128 × 16, as vec4
- * along k) and rotation rows (16 × 32) are staged in shared memory; k past dim reads zeros, as in tfjs's matmul.
+ * lane and lane + 64 and 4·J4 consecutive columns of every 16·J4-column sweep of the rotation (all factors' columns
+ * in one sweep; J4 = columnVec4s), so each k step is 2 × J4 vec4 fma per 2 + J4 vec4 shared loads. The
+ * accumulators are indexed by constants only (the WGSL is unrolled here), so that they stay in registers. Position
+ * rows (128 × 16, as vec4 along k) and rotation rows (16 × 16·J4) are staged in shared memory; k past dim reads zeros, as in tfjs's matmul.
  * Every dot product is accumulated by one thread, fma over k = 0, 1, ... from 0: the order of tfjs's packed matmul,
  * so the rotated values, and the argmax, match the reference path's bit for bit where tfjs uses that program. Each
  * thread keeps a best (value, index) per factor and position; the four groups' bests are merged by value, then
@@ -54,7 +65,8 @@ export class HashBucketsProgram implements WebGPUProgram {
     this.outputShape = [batch, heads, numHashes, length];
     this.dispatch = linearDispatch(batch * heads * numHashes * Math.ceil(length / HASH_TILE_POSITIONS));
     this.variableNames = padded ? ['vectors', 'rotations', 'attentionMask'] : ['vectors', 'rotations'];
-    this.shaderKey = `reformerHashBuckets_f${factors.join('x')}_${padded ? 'padded' : 'plain'}_t${HASH_TILE_POSITIONS}_k${K_TILE}`;
+    const half = factors.reduce((sum, f) => sum + f / 2, 0);
+    this.shaderKey = `reformerHashBuckets_f${factors.join('x')}_${padded ? 'padded' : 'plain'}_t${HASH_TILE_POSITIONS}_k${K_TILE}_j${columnVec4s(half)}`;
   }
 
   getUserCode(): string {
@@ -68,6 +80,7 @@ export class HashBucketsProgram implements WebGPUProgram {
       stride *= factor;
     }
     const halfRotation = start;
+    const j4s = Array.from({length: columnVec4s(halfRotation)}, (_, j4) => j4);
     const declareBests = segments
       .map((_, i) => ['A', 'B'].map((p) => `  var best${p}${i}Value = -uniforms.INFINITY;\n  var best${p}${i}Index = NONE;`).join('\n'))
       .join('\n');
@@ -80,6 +93,26 @@ export class HashBucketsProgram implements WebGPUProgram {
           return i === 0 ? `if (${test}) { ${body} }` : ` else if (${test}) { ${body} }`;
         })
         .join('');
+    // Per thread, vec4 accumulators accA<j4> and accB<j4> of columns c0 + g * J + 4 j4.. for positions lane and
+    // lane + LANES, named rather than an array so that no index is dynamic.
+    const declareAccumulators = j4s.map((j4) => `    var accA${j4} = vec4<f32>(0.0);\n    var accB${j4} = vec4<f32>(0.0);`).join('\n');
+    const accumulate = j4s
+      .map(
+        (j4) => `          let r${j4} = rTile[at + ${j4}u];
+          accA${j4} = fma(vec4<f32>(xa[i]), r${j4}, accA${j4});
+          accB${j4} = fma(vec4<f32>(xb[i]), r${j4}, accB${j4});`,
+      )
+      .join('\n');
+    const considerColumns = j4s
+      .flatMap((j4) => ['x', 'y', 'z', 'w'].map((component, i) => ({j: 4 * j4 + i, component, j4})))
+      .map(
+        ({j, component, j4}) => `    {
+      let c = c0 + g * J + ${j}u;
+      ${consider('A', `accA${j4}.${component}`)}
+      ${consider('B', `accB${j4}.${component}`)}
+    }`,
+      )
+      .join('\n');
     const reduce = segments
       .map(({stride: st}, i) =>
         ['A', 'B']
@@ -108,7 +141,8 @@ export class HashBucketsProgram implements WebGPUProgram {
 const LANES = ${LANES}u;
 const TP = ${HASH_TILE_POSITIONS}u;
 const G = ${COLUMN_GROUPS}u;
-const J = ${COLUMNS_PER_THREAD}u;
+const J4 = ${j4s.length}u;
+const J = 4u * J4;
 const CC = G * J;
 const CC4 = CC / 4u;
 const KC = ${K_TILE}u;
@@ -158,10 +192,7 @@ fn main(index : i32) {
   let tileStart = tile * TP;
 ${declareBests}
   for (var c0 = 0u; c0 < HALF; c0 += CC) {
-    var accA0 = vec4<f32>(0.0);
-    var accA1 = vec4<f32>(0.0);
-    var accB0 = vec4<f32>(0.0);
-    var accB1 = vec4<f32>(0.0);
+${declareAccumulators}
     for (var k0 = 0u; k0 < dim; k0 += KC) {
       for (var e = localIndex; e < TP * KC4; e += WG) {
         let position = tileStart + e / KC4;
@@ -189,31 +220,13 @@ ${declareBests}
         let xa = xTile[lane * XS4 + kq];
         let xb = xTile[(lane + LANES) * XS4 + kq];
         for (var i = 0u; i < 4u; i++) {
-          let at = (4u * kq + i) * CC4 + 2u * g;
-          let r0 = rTile[at];
-          let r1 = rTile[at + 1u];
-          accA0 = fma(vec4<f32>(xa[i]), r0, accA0);
-          accA1 = fma(vec4<f32>(xa[i]), r1, accA1);
-          accB0 = fma(vec4<f32>(xb[i]), r0, accB0);
-          accB1 = fma(vec4<f32>(xb[i]), r1, accB1);
+          let at = (4u * kq + i) * CC4 + J4 * g;
+${accumulate}
         }
       }
       workgroupBarrier();
     }
-    for (var j = 0u; j < J; j++) {
-      let c = c0 + g * J + j;
-      var a = 0.0;
-      var b = 0.0;
-      if (j < 4u) {
-        a = accA0[j];
-        b = accB0[j];
-      } else {
-        a = accA1[j - 4u];
-        b = accB1[j - 4u];
-      }
-      ${consider('A', 'a')}
-      ${consider('B', 'b')}
-    }
+${considerColumns}
   }
   var bucketA = 0u;
   var bucketB = 0u;
