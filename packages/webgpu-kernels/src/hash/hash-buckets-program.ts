@@ -41,7 +41,8 @@ export function columnVec4s(halfRotation: number): number {
  * lane and lane + 64 and 4·J4 consecutive columns of every 16·J4-column sweep of the rotation (all factors' columns
  * in one sweep; J4 = columnVec4s), so each k step is 2 × J4 vec4 fma per 2 + J4 vec4 shared loads. The
  * accumulators are indexed by constants only (the WGSL is unrolled here), so that they stay in registers. Position
- * rows (128 × 16, as vec4 along k) and rotation rows (16 × 16·J4) are staged in shared memory; k past dim reads zeros, as in tfjs's matmul.
+ * rows (128 × 16, as vec4 along k) and rotation rows (16 × 16·J4) are staged in shared memory; k past dim reads
+ * zeros, as in tfjs's matmul.
  * Every dot product is accumulated by one thread, fma over k = 0, 1, ... from 0: the order of tfjs's packed matmul,
  * so the rotated values, and the argmax, match the reference path's bit for bit where tfjs uses that program. Each
  * thread keeps a best (value, index) per factor and position; the four groups' bests are merged by value, then
