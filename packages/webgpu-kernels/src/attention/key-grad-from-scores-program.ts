@@ -122,7 +122,7 @@ fn main(_globalIndex : i32) {
   for (var w = 0; w < WINDOW; w++) {
     let queryChunk = wrapChunk(chunk + BEFORE - w);
     if (skipQueryChunk(chunk, queryChunk)) { continue; }
-    let queryRound = queryChunk * CHUNK / uniforms.paddedLength;
+    let queryRound = queryChunk * CHUNK / p;
     workgroupBarrier();
     for (var e = t; e < CHUNK; e += BLOCK_THREADS) { chunkPosition[e] = slotPosition(row, queryChunk * CHUNK + e); }
     workgroupBarrier();
