@@ -79,9 +79,11 @@ const MAX_BLOCK_ROWS = 8;
 const MAX_GRAD_BLOCK_ROWS = 2;
 
 /**
- * The layout of one call. `workgroupStorageBytes` is the device's maxComputeWorkgroupStorageSize; a tile (two
- * [tileRows, headSize] float32 arrays plus per-row bookkeeping) has at most TILE_ROWS rows and takes at most half
- * of it. `maxLanes` is the most threads a row may get (maxRowLanes: 1 without usable subgroups).
+ * The layout of one call. `workgroupStorageBytes` is the device's maxComputeWorkgroupStorageSize. Beside the chunk
+ * positions and validity of the forward and query-gradient programs (8 bytes per slot of a chunk), a tile (two
+ * [tileRows, headSize] float32 arrays, plus a position and a vec4 of statistics per row in the key-major program)
+ * has at most TILE_ROWS rows and takes at most half of what is left. `maxLanes` is the most threads a row may get
+ * (maxRowLanes: 1 without usable subgroups).
  */
 export function chunkLayout(
   shape: readonly number[],
@@ -90,8 +92,9 @@ export function chunkLayout(
   device: {workgroupStorageBytes: number; maxLanes: number},
 ): ChunkLayout {
   const [batch, heads, length, headSize] = shape as [number, number, number, number];
-  const bytesPerRow = 2 * headSize * 4 + 3 * 4;
-  const tileRows = largestDivisorAtMost(attrs.chunkLength, Math.min(TILE_ROWS, device.workgroupStorageBytes / 2 / bytesPerRow));
+  const bytesPerRow = 2 * headSize * 4 + 4 + 16;
+  const chunkBytes = 8 * attrs.chunkLength;
+  const tileRows = largestDivisorAtMost(attrs.chunkLength, Math.min(TILE_ROWS, (device.workgroupStorageBytes - chunkBytes) / 2 / bytesPerRow));
   // A staged query of the key-major program from scores: its vector and output gradient and a (P, dS) pair per key
   // of the chunk; beside the tile, the positions of a query chunk. Its workgroups are larger
   // (keyGradFromScoresThreads): the tile may take all the memory.
